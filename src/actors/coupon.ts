@@ -1,0 +1,116 @@
+import { Actor } from "../lib/actor";
+import { fail, ok, type Result } from "../lib/errors";
+
+export type CouponView = { name: string; amount: number; remaining_amount: number };
+export type CouponSnapshot = CouponView & { claimed_by: string[]; next_cursor?: string };
+
+export type ClaimOutcome =
+  | { status: "CLAIMED"; coupon_name: string; user_id: string; remaining_amount: number }
+  | { status: "ALREADY_CLAIMED" }
+  | { status: "SOLD_OUT" }
+  | { status: "NOT_FOUND" };
+
+type State = { name: string; amount: number; claimed: number };
+
+/**
+ * One flash-sale coupon. Claims are serialized by the object, so stock needs no
+ * lock. Remaining stock is not stored: it is amount − claims, and a claim's seq
+ * is its rowid, so the two can never disagree.
+ */
+export class Coupon extends Actor {
+  static migrations = [
+    {
+      id: "coupon-1",
+      sql: `
+        CREATE TABLE coupon (name TEXT PRIMARY KEY, amount INTEGER NOT NULL, created_at TEXT NOT NULL);
+        CREATE TABLE claims (
+          seq INTEGER PRIMARY KEY,
+          user_id TEXT NOT NULL UNIQUE,
+          claimed_at TEXT NOT NULL
+        );
+      `,
+    },
+  ];
+
+  // Loaded once, then kept in step with storage after each committed change.
+  private cached: State | null | undefined;
+
+  private state(): State | null {
+    if (this.cached === undefined) {
+      const row = this.sql.exec<{ name: string; amount: number }>("SELECT name, amount FROM coupon").toArray()[0];
+      const { claimed } = this.sql.exec<{ claimed: number }>("SELECT count(*) AS claimed FROM claims").one();
+      this.cached = row ? { ...row, claimed } : null;
+    }
+    return this.cached;
+  }
+
+  create(name: string, amount: number): Result<CouponView> {
+    if (this.state()) return fail(409, "DUPLICATE_COUPON", `coupon ${name} already exists`);
+    this.mutate(() => {
+      const now = new Date().toISOString();
+      this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
+      this.emit(`coupon:${name}`, "coupon.created", { name, amount, created_at: now });
+    });
+    this.cached = { name, amount, claimed: 0 };
+    return ok({ name, amount, remaining_amount: amount });
+  }
+
+  claim(userId: string): ClaimOutcome {
+    const coupon = this.state();
+    if (!coupon) return { status: "NOT_FOUND" };
+    if (coupon.claimed === coupon.amount) {
+      const taken = this.sql.exec("SELECT 1 FROM claims WHERE user_id = ?", userId).toArray().length > 0;
+      return { status: taken ? "ALREADY_CLAIMED" : "SOLD_OUT" };
+    }
+    const seq = coupon.claimed + 1;
+    const remaining = coupon.amount - seq;
+    // The unique user_id decides "one per user": a second claim inserts nothing.
+    const claimed = this.mutate(() => {
+      const now = new Date().toISOString();
+      const insert = this.sql.exec(
+        "INSERT INTO claims (seq, user_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
+        seq,
+        userId,
+        now,
+      );
+      if (insert.rowsWritten === 0) return false;
+      this.emit(`coupon:${coupon.name}`, "coupon.claimed", {
+        coupon_name: coupon.name,
+        user_id: userId,
+        seq,
+        remaining_amount: remaining,
+        claimed_at: now,
+      });
+      return true;
+    });
+    if (!claimed) return { status: "ALREADY_CLAIMED" };
+    coupon.claimed = seq;
+    return { status: "CLAIMED", coupon_name: coupon.name, user_id: userId, remaining_amount: remaining };
+  }
+
+  /**
+   * One consistent snapshot: the counts and the page of claimants are read in the
+   * same synchronous turn, so amount − remaining_amount always equals the number
+   * of claims. `cursor` is the claim seq to continue after.
+   */
+  get(limit: number, cursor = 0): Result<CouponSnapshot> {
+    const coupon = this.state();
+    if (!coupon) return fail(404, "NOT_FOUND", "coupon not found");
+    const rows = this.sql
+      .exec<{ user_id: string; seq: number }>(
+        "SELECT user_id, seq FROM claims WHERE seq > ? ORDER BY seq LIMIT ?",
+        cursor,
+        limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit);
+    const snapshot: CouponSnapshot = {
+      name: coupon.name,
+      amount: coupon.amount,
+      remaining_amount: coupon.amount - coupon.claimed,
+      claimed_by: page.map((r) => r.user_id),
+    };
+    if (rows.length > limit) snapshot.next_cursor = String(page[page.length - 1]!.seq);
+    return ok(snapshot);
+  }
+}

@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { HttpError } from "./lib/errors";
+import { coupons } from "./routes/coupons";
+
+export { Coupon } from "./actors/coupon";
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.use(
+  "/api/*",
+  bodyLimit({
+    maxSize: 16 * 1024,
+    onError: (c) => c.json({ error: "PAYLOAD_TOO_LARGE", message: "body over 16 KiB" }, 413),
+  }),
+);
+
+app.get("/health", (c) => c.json({ status: "ok" }));
+app.route("/api/coupons", coupons);
+
+app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof HttpError) return c.json({ error: err.code, message: err.message }, err.status);
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = err.status === 400 ? "INVALID_JSON" : "BAD_REQUEST";
+    return c.json({ error: code, message: err.message }, err.status);
+  }
+  // Never leak a stack trace; the log keeps it.
+  console.error(err);
+  return c.json({ error: "INTERNAL_ERROR", message: "internal error" }, 500);
+});
+
+export default app;

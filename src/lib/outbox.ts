@@ -1,0 +1,71 @@
+import type { Envelope, Json } from "./envelope";
+import type { Migration } from "./migrations";
+
+/**
+ * The transactional outbox. Actors append events in the same synchronous
+ * transaction as the state change they describe; a relay drains them later.
+ *
+ * Each actor is one aggregate, so the outbox's AUTOINCREMENT key is the
+ * aggregate's seq: gapless, and never reused after delivered rows are deleted
+ * (sqlite_sequence remembers the highest).
+ */
+export const outboxMigration: Migration = {
+  id: "outbox-1",
+  sql: `
+    CREATE TABLE outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      type TEXT NOT NULL,
+      aggregate TEXT NOT NULL,
+      time TEXT NOT NULL,
+      data TEXT NOT NULL
+    );
+  `,
+};
+
+type OutboxRow = { seq: number; type: string; aggregate: string; time: string; data: string };
+
+export class Outbox {
+  // The last seq used; read once, then kept in memory so an append is one INSERT.
+  private last: number | undefined;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /**
+   * Appends one event. Call it inside the mutation's transactionSync: if that
+   * transaction throws, call `forget()` so the counter is re-read.
+   */
+  append<T extends Json>(aggregate: string, type: string, data: T, time = new Date().toISOString()): Envelope<T> {
+    this.last ??=
+      this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").toArray()[0]?.seq ?? 0;
+    const seq = this.last + 1;
+    this.sql.exec(
+      "INSERT INTO outbox (seq, type, aggregate, time, data) VALUES (?, ?, ?, ?, ?)",
+      seq,
+      type,
+      aggregate,
+      time,
+      JSON.stringify(data),
+    );
+    this.last = seq;
+    return { id: `${aggregate}:${seq}`, type, aggregate, seq, time, data };
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
+
+  /** Undelivered events in commit order, oldest first. */
+  read(limit: number): Envelope[] {
+    return this.sql
+      .exec<OutboxRow>("SELECT seq, type, aggregate, time, data FROM outbox ORDER BY seq LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({
+        id: `${r.aggregate}:${r.seq}`,
+        type: r.type,
+        aggregate: r.aggregate,
+        seq: r.seq,
+        time: r.time,
+        data: JSON.parse(r.data),
+      }));
+  }
+}

@@ -1,0 +1,13 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: { name: "edge", include: ["test/edge/**/*.test.ts"], testTimeout: 60_000 },
+      },
+    ],
+  },
+});
