@@ -5,7 +5,10 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { BRIDGE_TOKEN: "test-bridge-token" } },
+          })],
         test: { name: "edge", include: ["test/edge/**/*.test.ts"], testTimeout: 60_000 },
       },
     ],

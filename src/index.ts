@@ -3,28 +3,31 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "./lib/errors";
 import { coupons } from "./routes/coupons";
+import { internal } from "./routes/internal";
 
 export { Coupon } from "./actors/coupon";
+export { Relay } from "./actors/relay";
 
 const app = new Hono<{ Bindings: Env }>();
 
-app.use(
-  "/api/*",
+const limit = (kib: number) =>
   bodyLimit({
-    maxSize: 16 * 1024,
-    onError: (c) => c.json({ error: "PAYLOAD_TOO_LARGE", message: "body over 16 KiB" }, 413),
-  }),
-);
+    maxSize: kib * 1024,
+    onError: (c) => c.json({ error: "PAYLOAD_TOO_LARGE", message: `body over ${kib} KiB` }, 413),
+  });
+app.use("/api/*", limit(16));
+app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
 app.route("/api/coupons", coupons);
+app.route("/internal", internal);
 
 app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
 app.onError((err, c) => {
   if (err instanceof HttpError) return c.json({ error: err.code, message: err.message }, err.status);
   if (err instanceof HTTPException && err.status < 500) {
-    const code = err.status === 400 ? "INVALID_JSON" : "BAD_REQUEST";
+    const code = err.status === 400 ? "INVALID_JSON" : err.status === 401 ? "UNAUTHORIZED" : "BAD_REQUEST";
     return c.json({ error: code, message: err.message }, err.status);
   }
   // Never leak a stack trace; the log keeps it.

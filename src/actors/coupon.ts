@@ -10,6 +10,11 @@ export type ClaimOutcome =
   | { status: "SOLD_OUT" }
   | { status: "NOT_FOUND" };
 
+export type CouponRequest =
+  | { op: "create"; name: string; amount: number }
+  | { op: "claim"; user_id: string };
+export type RequestOutcome = Result<CouponView> | ClaimOutcome | { status: "ABANDONED" };
+
 type State = { name: string; amount: number; claimed: number };
 
 /**
@@ -29,6 +34,12 @@ export class Coupon extends Actor {
           claimed_at TEXT NOT NULL
         );
       `,
+    },
+    {
+      // Outcomes of the Kafka request/reply protocol, by correlation id: a retried
+      // request replays its first outcome, and an abandoned one can never apply.
+      id: "coupon-2",
+      sql: `CREATE TABLE requests (correlation_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, created_at TEXT NOT NULL);`,
     },
   ];
 
@@ -86,6 +97,52 @@ export class Coupon extends Actor {
     if (!claimed) return { status: "ALREADY_CLAIMED" };
     coupon.claimed = seq;
     return { status: "CLAIMED", coupon_name: coupon.name, user_id: userId, remaining_amount: remaining };
+  }
+
+  /**
+   * Runs a create or claim at most once per correlation id and returns its
+   * outcome; a repeat returns the stored outcome. A request that was abandoned
+   * (its requester told it failed) returns ABANDONED and is never applied.
+   */
+  once(correlationId: string, request: CouponRequest): RequestOutcome {
+    const stored = this.storedOutcome(correlationId);
+    if (stored) return stored;
+    // One transaction around the effect and its record (transactionSync nests).
+    return this.mutate(() => {
+      const outcome: RequestOutcome =
+        request.op === "create" ? this.create(request.name, request.amount) : this.claim(request.user_id);
+      this.remember(correlationId, outcome);
+      return outcome;
+    });
+  }
+
+  /**
+   * Settles a request the bridge gave up on: if it was applied, returns its
+   * outcome (the requester should hear that instead); otherwise records that it
+   * must never apply and returns ABANDONED.
+   */
+  abandon(correlationId: string): RequestOutcome {
+    const stored = this.storedOutcome(correlationId);
+    if (stored) return stored;
+    const outcome: RequestOutcome = { status: "ABANDONED" };
+    this.remember(correlationId, outcome);
+    return outcome;
+  }
+
+  private storedOutcome(correlationId: string): RequestOutcome | undefined {
+    const row = this.sql
+      .exec<{ outcome: string }>("SELECT outcome FROM requests WHERE correlation_id = ?", correlationId)
+      .toArray()[0];
+    return row && JSON.parse(row.outcome);
+  }
+
+  private remember(correlationId: string, outcome: RequestOutcome): void {
+    this.sql.exec(
+      "INSERT INTO requests (correlation_id, outcome, created_at) VALUES (?, ?, ?)",
+      correlationId,
+      JSON.stringify(outcome),
+      new Date().toISOString(),
+    );
   }
 
   /**

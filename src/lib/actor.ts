@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { relayFor } from "../actors/relay";
 import type { Envelope, Json } from "./envelope";
 import { migrate, type Migration } from "./migrations";
 import { Outbox, outboxMigration } from "./outbox";
@@ -9,19 +10,25 @@ import { Outbox, outboxMigration } from "./outbox";
  */
 export type StoredEvent = Envelope<Record<string, string | number | boolean | null>>;
 
+const DELIVERY_BATCH = 100;
+const MAX_BACKOFF_MS = 60_000;
+
 /**
  * Base class for every actor: applies the outbox and the subclass's `static
- * migrations` before the first request, and gives it `sql` and `emit`.
- * Migrations are static because subclass fields are not set yet when this
- * constructor runs.
+ * migrations` before the first request, gives it `sql`, `mutate` and `emit`,
+ * and delivers its outbox to the relay from the alarm.
  *
- * An actor is exactly one event aggregate (its outbox numbers the aggregate's
- * events), so every `emit` of one actor must name the same aggregate.
+ * Migrations are static because subclass fields are not set yet when this
+ * constructor runs. An actor is exactly one event aggregate (its outbox numbers
+ * the aggregate's events), so every `emit` of one actor names the same aggregate.
+ * The base class owns the object's single alarm: subclasses must not set alarms.
  */
 export abstract class Actor extends DurableObject<Env> {
   static migrations: readonly Migration[] = [];
   protected readonly sql: SqlStorage;
   protected readonly events: Outbox;
+  private deliveryArmed = false;
+  private failures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -31,25 +38,60 @@ export abstract class Actor extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, [outboxMigration, ...own]));
   }
 
-  /** Appends an event to the outbox; call it inside the mutation's transactionSync. */
+  /** Appends an event to the outbox; call it inside `mutate`. */
   protected emit<T extends Json>(aggregate: string, type: string, data: T): Envelope<T> {
     return this.events.append(aggregate, type, data);
   }
 
   /**
-   * Runs one mutation as a single SQLite transaction. If it throws, storage rolls
-   * back, so in-memory counters are dropped and re-read.
+   * Runs one mutation as a single SQLite transaction, then makes sure the alarm
+   * will deliver what it emitted. If it throws, storage rolls back, so in-memory
+   * counters are dropped and re-read.
    */
   protected mutate<T>(fn: () => T): T {
+    const before = this.events.appended;
+    let result: T;
     try {
-      return this.ctx.storage.transactionSync(fn);
+      result = this.ctx.storage.transactionSync(fn);
     } catch (err) {
       this.events.forget();
       throw err;
     }
+    if (this.events.appended !== before && !this.deliveryArmed) {
+      this.deliveryArmed = true;
+      void this.ctx.storage.setAlarm(Date.now());
+    }
+    return result;
   }
 
-  /** RPC: the events not yet delivered, oldest first. */
+  /**
+   * Pushes outbox batches to the relay, deleting each only after the relay has
+   * acknowledged it. Alarms are at least once and the relay ignores seqs it has
+   * seen, so a repeated push is harmless. On failure: retry with backoff.
+   */
+  async alarm(): Promise<void> {
+    for (let round = 0; round < 10; round++) {
+      const batch = this.events.read(DELIVERY_BATCH);
+      if (!batch.length) {
+        this.deliveryArmed = false;
+        return;
+      }
+      try {
+        await relayFor(this.env, batch[0]!.aggregate).append(batch);
+      } catch (err) {
+        this.failures++;
+        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures) * (0.5 + Math.random() / 2);
+        console.error(JSON.stringify({ msg: "outbox delivery failed", error: String(err), retry_in_ms: Math.round(delay) }));
+        await this.ctx.storage.setAlarm(Date.now() + delay);
+        return;
+      }
+      this.failures = 0;
+      this.events.trim(batch.at(-1)!.seq);
+    }
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** RPC: the events not yet delivered to the relay, oldest first. */
   outbox(limit = 1000): StoredEvent[] {
     return this.events.read(limit) as StoredEvent[];
   }

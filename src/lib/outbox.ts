@@ -27,6 +27,8 @@ type OutboxRow = { seq: number; type: string; aggregate: string; time: string; d
 export class Outbox {
   // The last seq used; read once, then kept in memory so an append is one INSERT.
   private last: number | undefined;
+  /** Events appended by this instance: lets a caller see whether a mutation emitted. */
+  appended = 0;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -47,11 +49,17 @@ export class Outbox {
       JSON.stringify(data),
     );
     this.last = seq;
+    this.appended++;
     return { id: `${aggregate}:${seq}`, type, aggregate, seq, time, data };
   }
 
   forget(): void {
     this.last = undefined;
+  }
+
+  /** Deletes the events the relay has acknowledged. */
+  trim(upTo: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", upTo);
   }
 
   /** Undelivered events in commit order, oldest first. */

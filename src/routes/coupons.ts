@@ -4,12 +4,12 @@ import type { ClaimOutcome } from "../actors/coupon";
 import { unwrap } from "../lib/errors";
 import { jsonBody, parse, query } from "../lib/validation";
 
-const couponName = z
+export const couponName = z
   .string()
   .min(1, "required")
   .max(64, "at most 64 characters")
   .regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, _ and -");
-const userId = z.string().min(1, "required").max(128, "at most 128 characters");
+export const userId = z.string().min(1, "required").max(128, "at most 128 characters");
 
 const createBody = z.object({
   name: couponName,

@@ -1,6 +1,6 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { get, post, unique } from "./helpers";
+import { eventsOf, get, post, unique } from "./helpers";
 
 const createCoupon = (name: string, amount: number) => post("/api/coupons", { name, amount });
 const claim = (coupon_name: string, user_id: string) => post("/api/coupons/claim", { coupon_name, user_id });
@@ -168,7 +168,7 @@ describe("coupon concurrency", () => {
     expect(snap.body.claimed_by).toHaveLength(50);
     expect(new Set(snap.body.claimed_by)).toEqual(new Set(by("CLAIMED").map((r) => r.body.user_id)));
 
-    const events = await env.COUPON.getByName(name).outbox(10_000);
+    const events = await eventsOf(env.COUPON.getByName(name), `coupon:${name}`);
     const claimed = events.filter((e) => e.type === "coupon.claimed");
     expect(claimed).toHaveLength(50);
     expect(new Set(claimed.map((e) => (e.data as { user_id: string }).user_id)).size).toBe(50);
@@ -191,7 +191,7 @@ describe("coupon events", () => {
     await claim(name, "a");
     await claim(name, "b");
     await claim(name, "c"); // sold out: no event
-    const events = await env.COUPON.getByName(name).outbox();
+    const events = await eventsOf(env.COUPON.getByName(name), `coupon:${name}`);
     expect(events.map((e) => [e.type, e.seq, e.id])).toEqual([
       ["coupon.created", 1, `coupon:${name}:1`],
       ["coupon.claimed", 2, `coupon:${name}:2`],
@@ -223,7 +223,7 @@ describe("coupon durability", () => {
     expect(snap.body.amount - snap.body.remaining_amount).toBe(snap.body.claimed_by.length);
     expect(snap.body.claimed_by).toEqual(winners.slice().sort((a, b) => snap.body.claimed_by.indexOf(a) - snap.body.claimed_by.indexOf(b)));
     expect(new Set(snap.body.claimed_by)).toEqual(new Set(winners));
-    const events = await stub.outbox();
+    const events = await eventsOf(stub, `coupon:${name}`);
     expect(events.filter((e) => e.type === "coupon.claimed")).toHaveLength(20);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
   });

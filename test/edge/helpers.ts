@@ -1,4 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
+import { relayFor } from "../../src/actors/relay";
+import type { Actor, StoredEvent } from "../../src/lib/actor";
 
 export type Reply = { status: number; body: any };
 
@@ -26,3 +28,24 @@ export const get = (path: string) => call("GET", path);
 /** A name no other test uses, so tests never share an actor. */
 let n = 0;
 export const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${n++}`;
+
+/**
+ * Every event an actor has emitted, in seq order: those its alarm already pushed
+ * to the relay and those still in its outbox (deduped by id, since a push and
+ * its trim are not one step).
+ */
+export async function eventsOf(stub: DurableObjectStub<Actor>, aggregate: string): Promise<StoredEvent[]> {
+  await runDurableObjectAlarm(stub);
+  const relay = relayFor(env, aggregate);
+  const byId = new Map<string, StoredEvent>();
+  for (let after = 0; ; ) {
+    const entries = await relay.read(after, 1000);
+    if (!entries.length) break;
+    for (const { event } of entries) if (event.aggregate === aggregate) byId.set(event.id, event);
+    after = entries.at(-1)!.pos;
+  }
+  for (const event of await stub.outbox(100_000)) byId.set(event.id, event);
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+export const bridgeAuth = { authorization: "Bearer test-bridge-token" };

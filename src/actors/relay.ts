@@ -1,0 +1,119 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Envelope } from "../lib/envelope";
+import { shardOf } from "../lib/hash";
+import { migrate } from "../lib/migrations";
+
+export type RelayEntry = { pos: number; event: Envelope<Record<string, string | number | boolean | null>> };
+export type PullResult = { entries: RelayEntry[]; cursor: number };
+
+type LogRow = { pos: number; id: string; type: string; aggregate: string; seq: number; time: string; data: string };
+
+/** How many relay shards there are: fixed per deployment (changing it reorders aggregates in flight). */
+export const relayShards = (env: Env) => Number(env.RELAY_SHARDS);
+
+/** The relay shard that carries an aggregate's events, so one aggregate stays in order. */
+export const relayFor = (env: Env, aggregate: string) =>
+  env.RELAY.getByName(`relay-${shardOf(aggregate, relayShards(env))}`);
+
+/**
+ * A relay shard: a durable, ordered log of events pushed by actors' outboxes,
+ * served to the Kafka bridge by long-poll pull with an acknowledged cursor.
+ *
+ * Pushes are at least once; `high_water` keeps each aggregate's last seq, so a
+ * re-pushed batch is ignored and the log holds each event once. The bridge acks
+ * by passing the last position it has delivered; the relay then trims it.
+ */
+export class Relay extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private waiters: (() => void)[] = [];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () =>
+      migrate(ctx.storage, [
+        {
+          id: "relay-1",
+          sql: `
+            CREATE TABLE log (
+              pos INTEGER PRIMARY KEY AUTOINCREMENT,
+              id TEXT NOT NULL,
+              type TEXT NOT NULL,
+              aggregate TEXT NOT NULL,
+              seq INTEGER NOT NULL,
+              time TEXT NOT NULL,
+              data TEXT NOT NULL
+            );
+            CREATE TABLE high_water (aggregate TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+          `,
+        },
+      ]),
+    );
+  }
+
+  /** RPC from an actor's outbox: appends what is new, in order. Returns how many were new. */
+  append(events: Envelope[]): number {
+    let added = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const e of events) {
+        const seen = this.sql
+          .exec<{ seq: number }>("SELECT seq FROM high_water WHERE aggregate = ?", e.aggregate)
+          .toArray()[0]?.seq ?? 0;
+        if (e.seq <= seen) continue;
+        this.sql.exec(
+          "INSERT INTO log (id, type, aggregate, seq, time, data) VALUES (?, ?, ?, ?, ?, ?)",
+          e.id,
+          e.type,
+          e.aggregate,
+          e.seq,
+          e.time,
+          JSON.stringify(e.data),
+        );
+        this.sql.exec(
+          "INSERT INTO high_water (aggregate, seq) VALUES (?, ?) ON CONFLICT (aggregate) DO UPDATE SET seq = excluded.seq",
+          e.aggregate,
+          e.seq,
+        );
+        added++;
+      }
+    });
+    if (added) for (const wake of this.waiters.splice(0)) wake();
+    return added;
+  }
+
+  /**
+   * RPC for the bridge: trims everything up to `ack`, then returns entries after
+   * it. With nothing to return it waits up to `waitMs` for an append.
+   */
+  async pull(ack: number, limit: number, waitMs: number): Promise<PullResult> {
+    this.sql.exec("DELETE FROM log WHERE pos <= ?", ack);
+    let entries = this.read(ack, limit);
+    if (!entries.length && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      entries = this.read(ack, limit);
+    }
+    return { entries, cursor: entries.at(-1)?.pos ?? ack };
+  }
+
+  /** RPC: how many events wait for the bridge (relay lag, for metrics). */
+  backlog(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log").one().n;
+  }
+
+  /** RPC: entries after a position, without acknowledging anything. */
+  read(after: number, limit: number): RelayEntry[] {
+    return this.sql
+      .exec<LogRow>("SELECT * FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
+      .toArray()
+      .map((r) => ({
+        pos: r.pos,
+        event: { id: r.id, type: r.type, aggregate: r.aggregate, seq: r.seq, time: r.time, data: JSON.parse(r.data) },
+      }));
+  }
+}

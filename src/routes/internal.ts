@@ -1,0 +1,100 @@
+// Internal endpoints for the Kafka bridge, behind a bearer token (the Worker
+// secret BRIDGE_TOKEN). Without the secret they are off.
+import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { z } from "zod";
+import { relayShards } from "../actors/relay";
+import { HttpError } from "../lib/errors";
+import { jsonBody, parse } from "../lib/validation";
+import {
+  couponRequestTopics,
+  errorReply,
+  parseRequest,
+  replyFor,
+  type CouponRequestTopic,
+  type Reply,
+} from "./coupon-protocol";
+
+const pullBody = z.object({
+  ack: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(1000).default(500),
+  wait_ms: z.number().int().min(0).max(25_000).default(0),
+});
+
+const ingestBody = z.object({
+  /** `abandon`: the bridge gave up on these after its last retry. */
+  abandon: z.boolean().default(false),
+  messages: z
+    .array(z.object({ topic: z.string().min(1), key: z.string().nullish(), value: z.unknown() }))
+    .min(1)
+    .max(500),
+});
+
+/** What the bridge does with each message: produce a reply, or dead-letter it. */
+export type IngestResult =
+  | { ok: true; reply?: { topic: string; key: string; value: Reply } }
+  | { ok: false; error: string };
+
+const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
+  (couponRequestTopics as readonly string[]).includes(topic);
+
+async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
+  if (topic === "events.bet_placed") return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
+
+  const req = parseRequest(topic, value);
+  if (!req.ok) {
+    if (!req.correlation_id || !req.reply_to) return { ok: false, error: req.message };
+    return reply(req.reply_to, req.correlation_id, errorReply(req.correlation_id, "INVALID_REQUEST", req.message));
+  }
+  const { correlation_id, reply_to, body } = req;
+  if (topic === "coupon.get.req") {
+    const snapshot = await env.COUPON.getByName(body.name).get(1000);
+    const answer: Reply = snapshot.ok
+      ? { schema_version: 1, correlation_id, status: "SUCCESS", coupon: snapshot.value }
+      : errorReply(correlation_id, "NOT_FOUND", snapshot.message);
+    return reply(reply_to, correlation_id, answer);
+  }
+  const name = topic === "coupon.create.req" ? body.name : body.coupon_name;
+  const stub = env.COUPON.getByName(name);
+  const outcome = abandon
+    ? await stub.abandon(correlation_id)
+    : await stub.once(
+        correlation_id,
+        topic === "coupon.create.req"
+          ? { op: "create", name: body.name, amount: body.amount }
+          : { op: "claim", user_id: body.user_id },
+      );
+  return reply(reply_to, correlation_id, replyFor(correlation_id, outcome));
+}
+
+const reply = (topic: string, key: string, value: Reply): IngestResult => ({ ok: true, reply: { topic, key, value } });
+
+export const internal = new Hono<{ Bindings: Env }>()
+  .use(async (c, next) => {
+    if (!c.env.BRIDGE_TOKEN) throw new HttpError(503, "BRIDGE_DISABLED", "BRIDGE_TOKEN is not set");
+    await next();
+  })
+  .use(bearerAuth({ verifyToken: (token, c) => timingSafeEqual(token, (c.env as Env).BRIDGE_TOKEN!) }))
+  .get("/relay", (c) => c.json({ shards: relayShards(c.env) }))
+  .get("/relay/:shard/backlog", async (c) => {
+    const shard = shardParam(c.env, c.req.param("shard"));
+    return c.json({ backlog: await c.env.RELAY.getByName(`relay-${shard}`).backlog() });
+  })
+  .post("/relay/:shard/pull", jsonBody(pullBody), async (c) => {
+    const shard = shardParam(c.env, c.req.param("shard"));
+    const { ack, limit, wait_ms } = c.req.valid("json");
+    return c.json(await c.env.RELAY.getByName(`relay-${shard}`).pull(ack, limit, wait_ms));
+  })
+  .post("/ingest", jsonBody(ingestBody), async (c) => {
+    const { messages, abandon } = c.req.valid("json");
+    // Sequential: keeps one partition's messages in order, as Kafka gave them.
+    const results: IngestResult[] = [];
+    for (const m of messages) results.push(await ingestOne(c.env, m.topic, m.value, abandon));
+    return c.json({ results });
+  });
+
+function shardParam(env: Env, raw: string): number {
+  return parse(z.coerce.number().int().min(0).max(relayShards(env) - 1), raw);
+}
