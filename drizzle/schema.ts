@@ -74,6 +74,8 @@ export const bets = pgTable(
   {
     bet_id: text().primaryKey(),
     user_id: text(),
+    /** The original bets topic's `eventId` (the sporting event), when present. */
+    event_ref: text(),
     market: text(),
     selection: text(),
     stake_cents: int8("stake_cents"),

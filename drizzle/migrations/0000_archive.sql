@@ -1,6 +1,7 @@
 CREATE TABLE "bets" (
 	"bet_id" text PRIMARY KEY NOT NULL,
 	"user_id" text,
+	"event_ref" text,
 	"market" text,
 	"selection" text,
 	"stake_cents" bigint,
