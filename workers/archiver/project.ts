@@ -1,0 +1,185 @@
+/**
+ * Typed projections: event type → typed row. The `events` table keeps every
+ * envelope whole, so these mappings are tolerant (a missing field becomes
+ * null, a missing time falls back to the envelope's) and easy to change:
+ * rebuild a table from `events` after changing its mapping.
+ */
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTable } from "drizzle-orm/pg-core";
+import type { Envelope, Json } from "../../src/lib/envelope.ts";
+import * as schema from "../../drizzle/schema.ts";
+import { bets, claimLog, couponClaims, ledgerEntries } from "../../drizzle/schema.ts";
+
+export type ArchiveDb = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction on the archive (what `db.transaction` hands its callback). */
+export type ArchiveTx = Parameters<Parameters<ArchiveDb["transaction"]>[0]>[0];
+
+/** Postgres allows at most 65,535 bind parameters per statement. */
+const MAX_PARAMS = 65_535;
+
+/** Splits rows so that one multi-row INSERT into `table` stays under the bind-parameter limit. */
+export function chunksFor<T>(table: PgTable, rows: T[]): T[][] {
+  const perRow = Object.keys(getTableColumns(table)).length;
+  const size = Math.max(1, Math.floor(MAX_PARAMS / perRow));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+type Data = Record<string, Json | undefined>;
+const fields = (e: Envelope): Data =>
+  e.data !== null && typeof e.data === "object" && !Array.isArray(e.data) ? e.data : {};
+
+const str = (...vs: (Json | undefined)[]): string | null => {
+  for (const v of vs) if (typeof v === "string" || typeof v === "number") return String(v);
+  return null;
+};
+/** The first finite number; numeric strings accepted. */
+const num = (...vs: (Json | undefined)[]): number | null => {
+  for (const v of vs) {
+    const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+    if (typeof n === "number" && Number.isFinite(n)) return n;
+  }
+  return null;
+};
+/** An integer (money in minor units, counts). */
+const int = (...vs: (Json | undefined)[]): number | null => {
+  const n = num(...vs);
+  return n === null ? null : Math.round(n);
+};
+/** ISO string, or epoch seconds/milliseconds; falls back to the envelope's time. */
+const time = (e: Envelope, ...vs: (Json | undefined)[]): Date => {
+  for (const v of vs) {
+    const ms = typeof v === "number" ? (v < 1e11 ? v * 1000 : v) : typeof v === "string" ? Date.parse(v) : NaN;
+    if (Number.isFinite(ms)) return new Date(ms);
+  }
+  return new Date(e.time);
+};
+/** `coupon:PROMO` → `PROMO` when the aggregate has the given kind. */
+const aggregateId = (e: Envelope, kind: string): string | null =>
+  e.aggregate.startsWith(`${kind}:`) ? e.aggregate.slice(kind.length + 1) : null;
+
+export const toCouponClaim = (e: Envelope): typeof couponClaims.$inferInsert => {
+  const d = fields(e);
+  return {
+    event_id: e.id,
+    coupon_name: str(d.coupon_name) ?? aggregateId(e, "coupon"),
+    user_id: str(d.user_id),
+    remaining_amount: int(d.remaining_amount),
+    claimed_at: time(e, d.claimed_at),
+  };
+};
+
+export const toClaimLog = (e: Envelope): typeof claimLog.$inferInsert => {
+  const d = fields(e);
+  return {
+    event_id: e.id,
+    campaign_id: str(d.campaign_id),
+    user_id: str(d.user_id),
+    amount: int(d.amount),
+    shard: int(d.shard),
+    ts: time(e, d.ts),
+  };
+};
+
+export const toLedgerEntry = (e: Envelope): typeof ledgerEntries.$inferInsert => {
+  const d = fields(e);
+  return {
+    event_id: e.id,
+    user_id: str(d.user_id, d.userId) ?? aggregateId(e, "wallet"),
+    entry_id: str(d.entry_id),
+    kind: str(d.kind) ?? e.type.slice("wallet.".length),
+    amount_cents: int(d.amount_cents),
+    balance_after_cents: int(d.balance_after_cents),
+    ref: str(d.ref),
+    created_at: time(e, d.created_at, d.ts),
+  };
+};
+
+const betId = (e: Envelope, d: Data): string => str(d.bet_id, d.betId) ?? aggregateId(e, "bet") ?? e.id;
+
+/** `stake_cents` if given, else the original topic's `stake` in major units. */
+export const toPlacedBet = (e: Envelope): typeof bets.$inferInsert => {
+  const d = fields(e);
+  const stake = num(d.stake);
+  return {
+    bet_id: betId(e, d),
+    user_id: str(d.user_id, d.userId),
+    event_ref: str(d.eventId, d.event_ref),
+    market: str(d.market),
+    selection: str(d.selection),
+    stake_cents: int(d.stake_cents) ?? (stake === null ? null : Math.round(stake * 100)),
+    currency: str(d.currency),
+    odd_value: str(d.odd_value, d.odds),
+    potential_win_cents: int(d.potential_win_cents),
+    status: "placed",
+    placed_at: time(e, d.placed_at, d.ts),
+    placed_event_id: e.id,
+  };
+};
+
+export const toSettledBet = (e: Envelope): typeof bets.$inferInsert => {
+  const d = fields(e);
+  return {
+    bet_id: betId(e, d),
+    user_id: str(d.user_id, d.userId),
+    status: "settled",
+    result: str(d.result, d.outcome),
+    payout_cents: int(d.payout_cents),
+    settled_at: time(e, d.settled_at, d.ts),
+    settled_event_id: e.id,
+  };
+};
+
+const excluded = (column: string): SQL => sql.raw(`excluded."${column}"`);
+const fromExcluded = (columns: string[]): Record<string, SQL> =>
+  Object.fromEntries(columns.map((c) => [c, excluded(c)]));
+/** One row per key, the last one winning (a multi-row upsert may not touch a row twice). */
+const lastByKey = <T>(rows: T[], key: (row: T) => string): T[] => [...new Map(rows.map((r) => [key(r), r])).values()];
+
+/**
+ * Writes the typed rows for events that were just inserted into `events`
+ * (never for replays, so nothing is applied twice). Other types stay in `events` only.
+ */
+export async function project(tx: ArchiveTx, fresh: Envelope[]): Promise<void> {
+  const of = (type: string) => fresh.filter((e) => e.type === type);
+  const wallet = fresh.filter((e) => e.type.startsWith("wallet."));
+  const inserts: [PgTable, Record<string, unknown>[]][] = [
+    [couponClaims, of("coupon.claimed").map(toCouponClaim)],
+    [claimLog, of("campaign.packet_opened").map(toClaimLog)],
+    [ledgerEntries, wallet.map(toLedgerEntry)],
+  ];
+  for (const [table, rows] of inserts) {
+    for (const part of chunksFor(table, rows)) await tx.insert(table).values(part).onConflictDoNothing();
+  }
+
+  // A settlement may arrive before its placement (it then creates the row);
+  // placement never resets status, and settling twice writes the same values.
+  const placed = lastByKey(of("bet.placed").map(toPlacedBet), (b) => b.bet_id);
+  for (const part of chunksFor(bets, placed)) {
+    await tx
+      .insert(bets)
+      .values(part)
+      .onConflictDoUpdate({
+        target: bets.bet_id,
+        set: {
+          ...fromExcluded(["event_ref", "market", "selection", "stake_cents", "currency", "odd_value"]),
+          ...fromExcluded(["potential_win_cents", "placed_at", "placed_event_id"]),
+          user_id: sql`coalesce(${excluded("user_id")}, ${bets.user_id})`,
+        },
+      });
+  }
+  const settled = lastByKey(of("bet.settled").map(toSettledBet), (b) => b.bet_id);
+  for (const part of chunksFor(bets, settled)) {
+    await tx
+      .insert(bets)
+      .values(part)
+      .onConflictDoUpdate({
+        target: bets.bet_id,
+        set: {
+          ...fromExcluded(["status", "result", "payout_cents", "settled_at", "settled_event_id"]),
+          user_id: sql`coalesce(${bets.user_id}, ${excluded("user_id")})`,
+        },
+      });
+  }
+}
