@@ -11,6 +11,17 @@ export default defineConfig({
           })],
         test: { name: "edge", include: ["test/edge/**/*.test.ts"], testTimeout: 60_000 },
       },
+      {
+        // Real Kafka-protocol broker, PostgreSQL or PGlite, workerd: one file at a time.
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

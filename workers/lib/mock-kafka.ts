@@ -9,11 +9,16 @@
  */
 import { spawn } from "node:child_process";
 
-export type KafkaHandle = { brokers: string[]; stop(): Promise<void> };
+/**
+ * `idempotent`: whether producers can be idempotent here. librdkafka's mock
+ * cluster reports no controller broker, and kafkajs asks the controller for a
+ * producer id, so against the mock they cannot.
+ */
+export type KafkaHandle = { brokers: string[]; idempotent: boolean; stop(): Promise<void> };
 
 export async function startKafka(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<KafkaHandle> {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
-  if (fromEnv) return { brokers: fromEnv.split(",").map((b) => b.trim()), stop: async () => {} };
+  if (fromEnv) return { brokers: fromEnv.split(",").map((b) => b.trim()), idempotent: true, stop: async () => {} };
 
   const count = opts.brokers ?? 3;
   const script = `command -v kcat >/dev/null || { echo "kcat not found (apt-get install -y kcat)" >&2; exit 127; }
@@ -49,6 +54,7 @@ kill $k 2>/dev/null; wait $k 2>/dev/null; exit 0`;
 
   return {
     brokers,
+    idempotent: false,
     async stop() {
       child.stdin.end();
       await exited;

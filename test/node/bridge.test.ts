@@ -1,0 +1,182 @@
+// The bridge against real parts: the Worker on workerd (Miniflare), librdkafka's
+// mock Kafka cluster (or KAFKA_BROKERS), and a fault-injecting HTTP proxy in
+// front of the Worker for the retry and dead-letter paths.
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
+import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
+import { createLogger } from "../../workers/lib/log.ts";
+import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
+import { consumeUntil, headerOf, produce } from "./kafka-helpers.ts";
+
+const token = "node-test-token";
+const run = Date.now().toString(36);
+let kafka: KafkaHandle;
+let worker: Runtime;
+const bridges: Bridge[] = [];
+
+const api = (path: string, body?: unknown) =>
+  fetch(new URL(path, worker.url), {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+
+async function bridge(workerUrl: string, groupId: string) {
+  const b = await startBridge(
+    {
+      workerUrl,
+      token,
+      brokers: kafka.brokers,
+      idempotent: kafka.idempotent,
+      clientId: "bridge-test",
+      groupId,
+      port: 0,
+      pullLimit: 500,
+      pullWaitMs: 500,
+      retryAttempts: 2,
+      retryBaseMs: 100,
+      dataDir: "",
+    },
+    createLogger("bridge-test", "error"),
+  );
+  bridges.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  build();
+  [kafka, worker] = await Promise.all([startKafka(), startRushgate({ BRIDGE_TOKEN: token })]);
+  await bridge(worker.url.href, `bridge-${run}`);
+}, 120_000);
+
+afterAll(async () => {
+  for (const b of bridges) await b.stop();
+  await worker?.stop();
+  await kafka?.stop();
+});
+
+describe("outbound: actor events reach Kafka", () => {
+  it("with key = aggregate, value = data and the envelope headers", async () => {
+    const name = `OUT_${run}`;
+    await api("/api/coupons", { name, amount: 3 });
+    for (const user of ["a", "b"]) await api("/api/coupons/claim", { coupon_name: name, user_id: user });
+
+    const aggregate = `coupon:${name}`;
+    const mine = (seen: { message: { key: Buffer | null } }[]) => seen.filter((s) => s.message.key?.toString() === aggregate);
+    const seen = mine(await consumeUntil(kafka.brokers, ["coupon.events"], (s) => new Set(mine(s).map((x: any) => headerOf(x.message, "event-id"))).size >= 3));
+    const byId = new Map(seen.map((s: any) => [headerOf(s.message, "event-id"), s.message]));
+    expect([...byId.keys()].sort()).toEqual([`${aggregate}:1`, `${aggregate}:2`, `${aggregate}:3`]);
+    const claimed = byId.get(`${aggregate}:2`)!;
+    expect(headerOf(claimed, "event-type")).toBe("coupon.claimed");
+    expect(headerOf(claimed, "aggregate")).toBe(aggregate);
+    expect(headerOf(claimed, "seq")).toBe("2");
+    expect(Date.parse(headerOf(claimed, "time")!)).not.toBeNaN();
+    expect(JSON.parse(claimed.value!.toString())).toMatchObject({ coupon_name: name, user_id: "a", remaining_amount: 2 });
+  });
+});
+
+describe("inbound: the coupon request/reply protocol", () => {
+  it("50 concurrent claims for stock 5 → exactly 5 SUCCESS, 45 SOLD_OUT or ALREADY_CLAIMED", async () => {
+    const name = `RR_${run}`;
+    const replyTo = `replies.${run}`;
+    const request = (correlation_id: string, extra: object) =>
+      ({ key: correlation_id, value: JSON.stringify({ schema_version: 1, correlation_id, reply_to: replyTo, ...extra }) });
+    await produce(kafka.brokers, "coupon.create.req", [request("create", { name, amount: 5 })]);
+    const created = await consumeUntil(kafka.brokers, [replyTo], (s) => s.length >= 1);
+    expect(JSON.parse(created[0]!.message.value!.toString())).toMatchObject({ correlation_id: "create", status: "SUCCESS" });
+
+    await produce(
+      kafka.brokers,
+      "coupon.claim.req",
+      Array.from({ length: 50 }, (_, i) => request(`claim-${i}`, { coupon_name: name, user_id: `user-${i % 45}` })),
+    );
+    const replies = (await consumeUntil(kafka.brokers, [replyTo], (s) => s.length >= 51))
+      .map((s) => JSON.parse(s.message.value!.toString()))
+      .filter((r) => r.correlation_id.startsWith("claim-"));
+    expect(replies).toHaveLength(50);
+    expect(replies.filter((r) => r.status === "SUCCESS")).toHaveLength(5);
+    expect(replies.filter((r) => ["SOLD_OUT", "ALREADY_CLAIMED"].includes(r.error_code))).toHaveLength(45);
+    expect((await api(`/api/coupons/${name}`)).body.claimed_by).toHaveLength(5);
+  });
+
+  it("sends a message that is not JSON straight to the DLQ with its origin", async () => {
+    await produce(kafka.brokers, "coupon.get.req", [{ key: `bad-${run}`, value: "{not json" }]);
+    const dead = await consumeUntil(kafka.brokers, ["coupon.get.req.dlq"], (s) => s.some((x) => x.message.key?.toString() === `bad-${run}`));
+    const mine = dead.find((x) => x.message.key?.toString() === `bad-${run}`)!;
+    expect(headerOf(mine.message, "original-topic")).toBe("coupon.get.req");
+    expect(headerOf(mine.message, "original-partition")).toMatch(/^\d+$/);
+    expect(headerOf(mine.message, "original-offset")).toMatch(/^\d+$/);
+    expect(headerOf(mine.message, "error")).toContain("JSON");
+  });
+});
+
+describe("inbound failures: retry, then dead-letter, never a late claim", () => {
+  let proxy: Server;
+  let failing = true;
+
+  beforeAll(async () => {
+    // Fails every ingest with 503 while `failing`, except the bridge's abandon call.
+    proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks);
+      const abandon = req.url === "/internal/ingest" && JSON.parse(body.toString()).abandon === true;
+      if (failing && req.url === "/internal/ingest" && !abandon) {
+        res.writeHead(503, { "content-type": "application/json" }).end('{"error":"INJECTED"}');
+        return;
+      }
+      const upstream = await fetch(new URL(req.url!, worker.url), {
+        method: req.method,
+        headers: { authorization: req.headers.authorization!, "content-type": "application/json" },
+        body: req.method === "GET" ? undefined : body,
+      });
+      res.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  });
+  afterAll(async () => {
+    for (const b of bridges.splice(0)) await b.stop(); // the bridge behind the proxy holds long-polls open
+    proxy.closeAllConnections();
+    await new Promise<void>((r) => proxy.close(() => r()));
+  });
+
+  it("a claim the Worker could not take is retried, dead-lettered, answered ERROR, and never applied", async () => {
+    const name = `FAIL_${run}`;
+    expect((await api("/api/coupons", { name, amount: 5 })).status).toBe(201);
+    // Swap the healthy bridge for one that reaches the Worker only through the
+    // proxy (in its own consumer group, so it reads the request topic afresh).
+    const port = (proxy.address() as { port: number }).port;
+    await bridges.shift()!.stop();
+    await bridge(`http://127.0.0.1:${port}`, `failing-${run}`);
+
+    const replyTo = `fail-replies.${run}`;
+    const claim = { schema_version: 1, correlation_id: `late-${run}`, reply_to: replyTo, coupon_name: name, user_id: "late-user" };
+    await produce(kafka.brokers, "coupon.claim.req", [{ key: claim.correlation_id, value: JSON.stringify(claim) }]);
+
+    const retried = await consumeUntil(kafka.brokers, ["coupon.claim.req.retry"], (s) =>
+      s.filter((x) => x.message.key?.toString() === claim.correlation_id).length >= 2,
+    );
+    const attempts = retried.filter((x) => x.message.key?.toString() === claim.correlation_id);
+    expect(attempts.map((x) => headerOf(x.message, "attempt"))).toEqual(["1", "2"]);
+    expect(Number(headerOf(attempts[0]!.message, "next-at"))).toBeGreaterThan(0);
+    expect(headerOf(attempts[0]!.message, "error")).toContain("503");
+
+    const dead = await consumeUntil(kafka.brokers, ["coupon.claim.req.dlq"], (s) =>
+      s.some((x) => x.message.key?.toString() === claim.correlation_id),
+    );
+    const letter = dead.find((x) => x.message.key?.toString() === claim.correlation_id)!;
+    expect(headerOf(letter.message, "original-topic")).toBe("coupon.claim.req");
+    expect(headerOf(letter.message, "error")).toContain("gave up");
+
+    const reply = await consumeUntil(kafka.brokers, [replyTo], (s) => s.length >= 1);
+    expect(JSON.parse(reply[0]!.message.value!.toString())).toMatchObject({ status: "ERROR", error_code: "INTERNAL_ERROR" });
+
+    // The Worker recovers and the same request arrives again: it must not apply.
+    failing = false;
+    await produce(kafka.brokers, "coupon.claim.req", [{ key: claim.correlation_id, value: JSON.stringify(claim) }]);
+    const second = await consumeUntil(kafka.brokers, [replyTo], (s) => s.length >= 2);
+    expect(JSON.parse(second[1]!.message.value!.toString())).toMatchObject({ status: "ERROR", error_code: "INTERNAL_ERROR" });
+    expect((await api(`/api/coupons/${name}`)).body.claimed_by).toEqual([]);
+  });
+});

@@ -1,0 +1,106 @@
+// The Kafka bridge: drains the Worker's relay shards into Kafka (or, with no
+// KAFKA_BROKERS, straight into the archive) and carries Kafka's inbound topics
+// to the Worker. Run: `node workers/kafka-bridge/index.ts`.
+import { createServer, type Server } from "node:http";
+import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { openArchive } from "../archiver/archive.ts";
+import { readConfig, type BridgeConfig } from "./config.ts";
+import { startInbound } from "./inbound.ts";
+import { registry, metrics } from "./metrics.ts";
+import { kafkaSink, startOutbound, type Sink } from "./outbound.ts";
+import { WorkerClient } from "./worker-client.ts";
+
+export type Bridge = { stop(): Promise<void>; port: number };
+
+/** Waits for the Worker to answer, so the bridge can start before it. */
+async function shardCount(client: WorkerClient, log: Logger): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await client.shards()).shards;
+    } catch (err) {
+      if (attempt % 10 === 1) log.info("waiting for the Worker", { err: (err as Error).message });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export async function startBridge(config: BridgeConfig, log: Logger): Promise<Bridge> {
+  const client = new WorkerClient(config.workerUrl, config.token);
+  const shards = await shardCount(client, log);
+
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+  let sink: Sink;
+  let closeArchive: (() => Promise<void>) | undefined;
+  if (config.brokers.length) {
+    const kafka = new Kafka({ clientId: config.clientId, brokers: config.brokers, logLevel: logLevel.WARN });
+    producer = kafka.producer({
+      idempotent: config.idempotent,
+      maxInFlightRequests: config.idempotent ? 1 : undefined,
+      allowAutoTopicCreation: true,
+    });
+    await producer.connect();
+    sink = kafkaSink(producer);
+    consumer = await startInbound(kafka, producer, client, config, log);
+  } else {
+    const archive = await openArchive({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    closeArchive = () => archive.close();
+    sink = async (events) => {
+      await archive.insert(events);
+      metrics.archived.inc(events.length);
+    };
+    log.info("no KAFKA_BROKERS: writing relay batches straight into the archive");
+  }
+  const outbound = startOutbound(client, sink, shards, { limit: config.pullLimit, waitMs: config.pullWaitMs }, log);
+
+  const sampleLag = async () => {
+    try {
+      const counts = await Promise.all(Array.from({ length: shards }, (_, s) => client.backlog(s)));
+      metrics.relayLag.set(counts.reduce((sum, c) => sum + c.backlog, 0));
+    } catch {
+      // The next sample will tell.
+    }
+  };
+  const lagTimer = setInterval(sampleLag, 5000);
+
+  const server: Server = createServer(async (req, res) => {
+    if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", shards }));
+    } else if (req.url === "/metrics") {
+      res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
+    } else {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "NOT_FOUND" }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(config.port, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  log.info("bridge started", { shards, port, kafka: config.brokers.length > 0 });
+
+  return {
+    port,
+    async stop() {
+      // In-flight work finishes: drains stop after their current write, the
+      // consumer after its current batch (and commits), then the producer flushes.
+      clearInterval(lagTimer);
+      await outbound.stop();
+      await consumer?.disconnect();
+      await producer?.disconnect();
+      await closeArchive?.();
+      await new Promise((resolve) => server.close(resolve));
+      log.info("bridge stopped");
+    },
+  };
+}
+
+if (import.meta.main) {
+  const log = createLogger("kafka-bridge");
+  const bridge = await startBridge(readConfig(), log);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, async () => {
+      log.info("shutting down", { signal });
+      await bridge.stop();
+      process.exit(0);
+    });
+  }
+}

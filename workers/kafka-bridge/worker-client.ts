@@ -1,0 +1,61 @@
+// The bridge's side of the Worker's /internal endpoints.
+import type { Envelope } from "../../src/lib/envelope.ts";
+
+export type RelayEntry = { pos: number; event: Envelope };
+export type IngestMessage = { topic: string; key?: string | null; value: unknown };
+export type IngestResult =
+  | { ok: true; reply?: { topic: string; key: string; value: unknown } }
+  | { ok: false; error: string };
+
+/** A failure worth retrying: the Worker was unreachable, overloaded or failed. */
+export class RetryableError extends Error {}
+
+export class WorkerClient {
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(workerUrl: string, token: string) {
+    this.base = workerUrl.replace(/\/$/, "");
+    this.auth = `Bearer ${token}`;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers: { authorization: this.auth, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new RetryableError(`worker unreachable: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status >= 500 || res.status === 429) throw new RetryableError(`worker answered ${res.status}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw new Error(`worker refused ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as T;
+  }
+
+  shards(): Promise<{ shards: number }> {
+    return this.call("GET", "/internal/relay");
+  }
+
+  pull(shard: number, ack: number, limit: number, waitMs: number, signal?: AbortSignal) {
+    return this.call<{ entries: RelayEntry[]; cursor: number }>(
+      "POST",
+      `/internal/relay/${shard}/pull`,
+      { ack, limit, wait_ms: waitMs },
+      signal,
+    );
+  }
+
+  backlog(shard: number): Promise<{ backlog: number }> {
+    return this.call("GET", `/internal/relay/${shard}/backlog`);
+  }
+
+  ingest(messages: IngestMessage[], abandon = false): Promise<{ results: IngestResult[] }> {
+    return this.call("POST", "/internal/ingest", { messages, abandon });
+  }
+}
