@@ -2,8 +2,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "./lib/errors";
+import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 
+export { Campaign } from "./actors/campaign";
+export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
 
 const app = new Hono<{ Bindings: Env }>();
@@ -18,6 +21,7 @@ app.use(
 
 app.get("/health", (c) => c.json({ status: "ok" }));
 app.route("/api/coupons", coupons);
+app.route("/api/campaigns", campaigns);
 
 app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
