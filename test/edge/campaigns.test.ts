@@ -330,6 +330,8 @@ describe("campaign: one packet per user", () => {
 });
 
 type ControlInternals = {
+  meta(): unknown;
+  finishPull(meta: unknown, t: { seq: number }): Promise<void>;
   mutate<T>(fn: () => T): T;
   recordPull(k: number): { seq: number };
   recordGrant(k: number, counts: Counts): { seq: number };
@@ -401,6 +403,31 @@ describe("campaign rebalancing survives eviction", () => {
       (c as ControlInternals).sql.exec("SELECT count(*) AS n FROM transfers WHERE state = 'pending'").one().n,
     );
     expect(pending).toBe(0);
+  });
+});
+
+describe("campaign rebalancing survives eviction (grant side)", () => {
+  it("a grant recorded but never delivered before an eviction is delivered by the next read", async () => {
+    const inventory = { "3": 4, "6": 2 };
+    const id = await createCampaign(inventory, 2);
+    const control = env.CAMPAIGN.getByName(id);
+    const moved = await runInDurableObject(control, async (c: unknown) => {
+      const inner = c as ControlInternals;
+      const pull = inner.mutate(() => inner.recordPull(0));
+      await inner.finishPull(inner.meta(), pull);
+      const counts = inner.reserve().toCounts();
+      inner.mutate(() => {
+        inner.sql.exec("DELETE FROM reserve");
+        inner.recordGrant(1, counts);
+      });
+      return sumCounts(counts);
+    });
+    expect(moved).toBe(2);
+    await evictDurableObject(control);
+    // Without the pending grant's delivery, 2 packets would be missing here.
+    await expectTotals(id, inventory, {});
+    const onShard1 = (await shardStub(id, 1).stats()).reduce((n, r) => n + r.remaining, 0);
+    expect(onShard1).toBe(5);
   });
 });
 
