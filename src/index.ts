@@ -2,9 +2,12 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "./lib/errors";
+import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { internal } from "./routes/internal";
 
+export { Campaign } from "./actors/campaign";
+export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
 export { Relay } from "./actors/relay";
 
@@ -20,6 +23,7 @@ app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
 app.route("/api/coupons", coupons);
+app.route("/api/campaigns", campaigns);
 app.route("/internal", internal);
 
 app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
