@@ -43,3 +43,33 @@ export async function produce(brokers: string[], topic: string, messages: { key?
 }
 
 export const headerOf = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+
+/**
+ * Waits until a consumer group has committed every message of the topics (lag
+ * 0), i.e. everything produced so far has been handled and acknowledged.
+ */
+export async function waitForZeroLag(brokers: string[], groupId: string, topics: string[], deadlineMs = 60_000) {
+  const kafka = new Kafka({ clientId: "test-lag", brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      let lag = 0;
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        for (const end of ends) {
+          const at = Number(mine.find((p) => p.partition === end.partition)?.offset ?? -1);
+          lag += Number(end.high) - Math.max(at, Number(end.low));
+        }
+      }
+      if (lag === 0) return;
+      if (Date.now() > deadline) throw new Error(`group ${groupId} still has lag ${lag}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
