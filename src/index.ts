@@ -2,9 +2,13 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "./lib/errors";
+import { admin } from "./routes/admin";
+import { bets } from "./routes/bets";
 import { coupons } from "./routes/coupons";
+import { wallets } from "./routes/wallets";
 
 export { Coupon } from "./actors/coupon";
+export { Wallet } from "./actors/wallet";
 
 const app = new Hono<{ Bindings: Env }>();
 
@@ -18,6 +22,9 @@ app.use(
 
 app.get("/health", (c) => c.json({ status: "ok" }));
 app.route("/api/coupons", coupons);
+app.route("/api", admin);
+app.route("/api/wallets", wallets);
+app.route("/api/bets", bets);
 
 app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

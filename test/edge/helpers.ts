@@ -26,3 +26,15 @@ export const get = (path: string) => call("GET", path);
 /** A name no other test uses, so tests never share an actor. */
 let n = 0;
 export const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${n++}`;
+
+/** An `Idempotency-Key` header; a fresh key unless one is given. */
+export const key = (k: string = unique("key")) => ({ "idempotency-key": k });
+
+/** Sends a mutating wallet/bet POST with a fresh Idempotency-Key. */
+export const send = (path: string, body?: unknown) => post(path, body, key());
+
+/** Sends the same request as one retrying client would: same path, body and key. */
+export const sendWith = (k: string, path: string, body?: unknown) => post(path, body, key(k));
+
+export const deposit = (user: string, amount_cents: number) =>
+  send(`/api/wallets/${encodeURIComponent(user)}/deposits`, { amount_cents });
