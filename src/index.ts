@@ -2,14 +2,18 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HttpError } from "./lib/errors";
+import { admin } from "./routes/admin";
+import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { internal } from "./routes/internal";
+import { wallets } from "./routes/wallets";
 
 export { Campaign } from "./actors/campaign";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
 export { Relay } from "./actors/relay";
+export { Wallet } from "./actors/wallet";
 
 const app = new Hono<{ Bindings: Env }>();
 
@@ -22,8 +26,11 @@ app.use("/api/*", limit(16));
 app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
+app.route("/api", admin);
 app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
+app.route("/api/wallets", wallets);
+app.route("/api/bets", bets);
 app.route("/internal", internal);
 
 app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -248,7 +248,7 @@ export class CampaignShard extends Actor {
         amount,
         shard: s.meta.shard,
         ts,
-      });
+      }, ts);
       return true;
     });
     if (!opened) return { status: "ALREADY_OPENED", amount: this.previous(userId)! };

@@ -60,7 +60,7 @@ export class Coupon extends Actor {
     this.mutate(() => {
       const now = new Date().toISOString();
       this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
-      this.emit(`coupon:${name}`, "coupon.created", { name, amount, created_at: now });
+      this.emit(`coupon:${name}`, "coupon.created", { name, amount, created_at: now }, now);
     });
     this.cached = { name, amount, claimed: 0 };
     return ok({ name, amount, remaining_amount: amount });
@@ -91,7 +91,7 @@ export class Coupon extends Actor {
         seq,
         remaining_amount: remaining,
         claimed_at: now,
-      });
+      }, now);
       return true;
     });
     if (!claimed) return { status: "ALREADY_CLAIMED" };

@@ -38,9 +38,12 @@ export abstract class Actor extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, [outboxMigration, ...own]));
   }
 
-  /** Appends an event to the outbox; call it inside `mutate`. */
-  protected emit<T extends Json>(aggregate: string, type: string, data: T): Envelope<T> {
-    return this.events.append(aggregate, type, data);
+  /**
+   * Appends an event to the outbox; call it inside `mutate`. Pass the mutation's
+   * own timestamp as `time` when the payload carries one, so the two agree.
+   */
+  protected emit<T extends Json>(aggregate: string, type: string, data: T, time?: string): Envelope<T> {
+    return this.events.append(aggregate, type, data, time);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { validator } from "hono/validator";
-import type { z } from "zod";
+import { z } from "zod";
 import { HttpError } from "./errors";
 
 /** Throws a 400 naming the first offending field. */
@@ -21,11 +21,13 @@ const jsonType = /^application\/([\w.-]+\+)?json$/i;
 /**
  * Validates a JSON body with zod. A non-JSON content type or malformed JSON is a
  * 400 too; hono's validator raises the latter as an HTTPException(400).
+ * With `optional`, a request with no body and no content type validates `{}`.
  */
-export const jsonBody = <S extends z.ZodType>(schema: S) =>
-  validator("json", (value, c: Context) => {
+export const jsonBody = <S extends z.ZodType>(schema: S, options: { optional?: boolean } = {}) =>
+  validator("json", async (value, c: Context) => {
     const type = c.req.header("content-type")?.split(";")[0]?.trim() ?? "";
     if (!jsonType.test(type)) {
+      if (options.optional && !type && !(await c.req.text())) return parse(schema, {});
       throw new HttpError(400, "UNSUPPORTED_MEDIA_TYPE", "content-type must be application/json");
     }
     return parse(schema, value);
@@ -33,3 +35,17 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
 
 export const query = <S extends z.ZodType>(schema: S) =>
   validator("query", (value) => parse(schema, value));
+
+/** A user id: any 1–128 characters. */
+export const userId = z.string().min(1, "required").max(128, "at most 128 characters");
+
+/** `?limit=&cursor=` for a paged read: limit 1–1,000; cursor a sequence number from a previous page. */
+export const pageQuery = (defaultLimit: number) =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(1000).default(defaultLimit),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, "not a cursor from this API")
+      .transform(Number)
+      .optional(),
+  });

@@ -3,7 +3,8 @@
 // what this returns to the request's reply_to topic.
 import { z } from "zod";
 import type { RequestOutcome } from "../actors/coupon";
-import { couponName, userId } from "./coupons";
+import { userId } from "../lib/validation";
+import { couponName } from "./coupons";
 
 export const couponRequestTopics = ["coupon.create.req", "coupon.claim.req", "coupon.get.req"] as const;
 export type CouponRequestTopic = (typeof couponRequestTopics)[number];

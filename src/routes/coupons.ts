@@ -2,28 +2,19 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
 import { unwrap } from "../lib/errors";
-import { jsonBody, parse, query } from "../lib/validation";
+import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
 
 export const couponName = z
   .string()
   .min(1, "required")
   .max(64, "at most 64 characters")
   .regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, _ and -");
-export const userId = z.string().min(1, "required").max(128, "at most 128 characters");
 
 const createBody = z.object({
   name: couponName,
   amount: z.number().int().positive().max(10_000_000),
 });
 const claimBody = z.object({ user_id: userId, coupon_name: couponName });
-const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(1000),
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/, "not a cursor from this API")
-    .transform(Number)
-    .optional(),
-});
 
 const claimStatus = { CLAIMED: 200, ALREADY_CLAIMED: 409, SOLD_OUT: 409, NOT_FOUND: 404 } as const;
 
@@ -39,7 +30,7 @@ export const coupons = new Hono<{ Bindings: Env }>()
     const outcome: ClaimOutcome = await coupon(c.env, coupon_name).claim(user_id);
     return c.json(outcome, claimStatus[outcome.status]);
   })
-  .get("/:name", query(pageQuery), async (c) => {
+  .get("/:name", query(pageQuery(1000)), async (c) => {
     const name = parse(couponName, c.req.param("name"));
     const { limit, cursor } = c.req.valid("query");
     return c.json(unwrap(await coupon(c.env, name).get(limit, cursor)));

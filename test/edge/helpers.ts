@@ -49,3 +49,17 @@ export async function eventsOf(stub: DurableObjectStub<Actor>, aggregate: string
 }
 
 export const bridgeAuth = { authorization: "Bearer test-bridge-token" };
+/** An `Idempotency-Key` header; a fresh key unless one is given. */
+export const key = (k: string = unique("key")) => ({ "idempotency-key": k });
+
+/** Sends a mutating wallet/bet POST with a fresh Idempotency-Key. */
+export const send = (path: string, body?: unknown) => post(path, body, key());
+
+/** Sends the same request as one retrying client would: same path, body and key. */
+export const sendWith = (k: string, path: string, body?: unknown) => post(path, body, key(k));
+
+export const deposit = (user: string, amount_cents: number) =>
+  send(`/api/wallets/${encodeURIComponent(user)}/deposits`, { amount_cents });
+
+/** Every event of a user's wallet (its outbox and what reached the relay). */
+export const walletEvents = (user: string) => eventsOf(env.WALLET.getByName(user), `wallet:${user}`);

@@ -1,0 +1,136 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Result } from "./errors";
+import { HttpError } from "./errors";
+import type { Migration } from "./migrations";
+
+/**
+ * Idempotent requests (DESIGN.md, "HTTP"): the Worker checks the
+ * `Idempotency-Key` header and fingerprints the request; the actor decides, in
+ * the same transaction as the effect, whether the key is new (run the effect and
+ * store its response), a replay (return the stored response) or a reuse with a
+ * different request (422). Because the actor serializes its requests, two
+ * concurrent retries of one key can never both take effect.
+ */
+
+/** What the Worker hands the actor: the client's key and a hash of the request. */
+export type IdempotentRequest = { key: string; fingerprint: string };
+
+/** A response as the actor stores it: the status and the exact JSON body text. */
+export type StoredResponse = { status: number; body: string; replayed: boolean };
+
+/** Keys are kept at least this long; older ones are deleted lazily. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** At most this many expired keys are deleted per new key, so pruning stays bounded. */
+const PRUNE_PER_CALL = 16;
+
+export const idempotencyMigration: Migration = {
+  id: "idempotency-1",
+  sql: `
+    CREATE TABLE idempotency (
+      key TEXT PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      status INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX idempotency_created_at ON idempotency (created_at);
+  `,
+};
+
+/**
+ * The actor side. Call `run` inside the mutation's transactionSync. The effect
+ * must check before it writes: a failure it returns is stored and replayed like
+ * a success (the first response is the response), and it must have written
+ * nothing.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly ttlMs = IDEMPOTENCY_TTL_MS,
+  ) {}
+
+  run<T>(req: IdempotentRequest, successStatus: number, effect: () => Result<T>, now = Date.now()): StoredResponse {
+    const stored = this.sql
+      .exec<{ fingerprint: string; status: number; body: string; created_at: number }>(
+        "SELECT fingerprint, status, body, created_at FROM idempotency WHERE key = ?",
+        req.key,
+      )
+      .toArray()[0];
+    if (stored && stored.created_at > now - this.ttlMs) {
+      if (stored.fingerprint !== req.fingerprint) {
+        return response(422, {
+          error: "IDEMPOTENCY_KEY_REUSED",
+          message: "this Idempotency-Key was used with a different request",
+        });
+      }
+      return { status: stored.status, body: stored.body, replayed: true };
+    }
+    this.sql.exec(
+      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
+      now - this.ttlMs,
+      PRUNE_PER_CALL,
+    );
+    const result = effect();
+    const first = result.ok
+      ? response(successStatus, result.value)
+      : response(result.http, { error: result.error, message: result.message });
+    this.sql.exec(
+      "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
+      req.key,
+      req.fingerprint,
+      first.status,
+      first.body,
+      now,
+    );
+    return first;
+  }
+}
+
+const response = (status: number, body: unknown): StoredResponse => ({
+  status,
+  body: JSON.stringify(body),
+  replayed: false,
+});
+
+/** JSON with object keys sorted, so key order and whitespace do not change a fingerprint. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+async function fingerprint(c: Context): Promise<string> {
+  const text = new TextDecoder().decode(await c.req.arrayBuffer());
+  let body = text;
+  try {
+    if (text) body = canonical(JSON.parse(text));
+  } catch {
+    // Not JSON: the body validator answers 400; the raw text is fingerprint enough.
+  }
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${c.req.method} ${c.req.path}\n${body}`));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Middleware for every idempotent POST: requires an `Idempotency-Key` header of
+ * 1–128 characters (else 400) and sets `c.var.idempotency` for the handler.
+ */
+export const idempotencyKey = createMiddleware<{ Variables: { idempotency: IdempotentRequest } }>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (!key) throw new HttpError(400, "IDEMPOTENCY_KEY_REQUIRED", "the Idempotency-Key header is required");
+  if (key.length > 128) throw new HttpError(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key: at most 128 characters");
+  c.set("idempotency", { key, fingerprint: await fingerprint(c) });
+  await next();
+});
+
+/** Sends a stored response as it was first sent; a replay is marked `Idempotent-Replayed: true`. */
+export function replyStored(c: Context, stored: StoredResponse): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (stored.replayed) headers["idempotent-replayed"] = "true";
+  return c.body(stored.body, stored.status as ContentfulStatusCode, headers);
+}
