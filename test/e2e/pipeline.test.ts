@@ -1,0 +1,213 @@
+// The real thing: `wrangler dev`, the Kafka bridge and the archiver as separate
+// processes, librdkafka's mock cluster (or KAFKA_BROKERS), and PostgreSQL
+// (DATABASE_URL) or PGlite. Claims and bets go in over HTTP; the bridge and the
+// archiver are SIGKILLed mid-stream and restarted; every event must reach Kafka
+// and the archive, and the archive must hold each exactly once.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openArchive } from "../../workers/archiver/archive.ts";
+import { bets, couponClaims, events } from "../../drizzle/schema.ts";
+import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
+import { consumeUntil, headerOf, waitForZeroLag, type Seen } from "../node/kafka-helpers.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+const run = `e2e${Date.now().toString(36)}`;
+const token = `token-${run}`;
+const scratch = mkdtempSync(join(tmpdir(), "rushgate-e2e-"));
+const archiveDir = join(scratch, "archive");
+const archiveSchema = run; // isolates this run's tables on a shared PostgreSQL
+const eventTopics = ["coupon.events", "campaign.events", "wallet.events", "bet.events"];
+
+let kafka: KafkaHandle;
+let workerUrl: string;
+const procs = new Map<string, ChildProcess>();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name: string, args: string[], env: Record<string, string>) {
+  const child = spawn(args[0]!, args.slice(1), {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  procs.set(name, child);
+  return child;
+}
+
+async function stop(name: string, signal: NodeJS.Signals) {
+  const child = procs.get(name)!;
+  procs.delete(name);
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  await exited;
+}
+
+const bridgeEnv = () => ({
+  WORKER_URL: workerUrl,
+  BRIDGE_TOKEN: token,
+  KAFKA_BROKERS: kafka.brokers.join(","),
+  KAFKA_IDEMPOTENT: String(kafka.idempotent),
+  BRIDGE_GROUP_ID: `bridge-${run}`,
+  BRIDGE_PORT: "0",
+  PULL_WAIT_MS: "500",
+});
+const archiverEnv = () => ({
+  KAFKA_BROKERS: kafka.brokers.join(","),
+  ARCHIVER_GROUP_ID: `archiver-${run}`,
+  ARCHIVE_DIR: archiveDir,
+  ARCHIVE_SCHEMA: archiveSchema,
+  DATABASE_URL: process.env.DATABASE_URL ?? "",
+});
+const startBridge = () => start("bridge", [process.execPath, "workers/kafka-bridge/index.ts"], bridgeEnv());
+const startArchiver = () => start("archiver", [process.execPath, "workers/archiver/index.ts"], archiverEnv());
+
+async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(workerUrl + path, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  kafka = await startKafka();
+  const port = await freePort();
+  workerUrl = `http://127.0.0.1:${port}`;
+  start(
+    "worker",
+    [
+      join(root, "node_modules/.bin/wrangler"),
+      "dev",
+      "--port", String(port),
+      "--ip", "127.0.0.1",
+      "--var", `BRIDGE_TOKEN:${token}`,
+      "--persist-to", join(scratch, "worker-state"),
+      "--inspector-port", String(await freePort()),
+      "--show-interactive-dev-session=false",
+      "--log-level", "warn",
+    ],
+    {},
+  );
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${workerUrl}/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 240) throw new Error("wrangler dev did not come up");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  startBridge();
+  startArchiver();
+}, 120_000);
+
+afterAll(async () => {
+  for (const name of [...procs.keys()]) await stop(name, "SIGTERM");
+  await kafka?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("end to end: actors → relay → bridge → Kafka → archiver → PostgreSQL", () => {
+  it("delivers every claim and bet event, through SIGKILLs of the bridge and the archiver, exactly once into the archive", async () => {
+    const coupon = `E2E_${run}`;
+    const user = `bettor-${run}`;
+    const claims = 300;
+    expect((await http("POST", "/api/coupons", { name: coupon, amount: claims })).status).toBe(201);
+    const idem = (k: string) => ({ "idempotency-key": `${run}-${k}` });
+    expect((await http("POST", `/api/wallets/${user}/deposits`, { amount_cents: 10_000 }, idem("dep"))).status).toBe(201);
+    const placed: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const bet = { user_id: user, event_id: `match-${i}`, market: "1X2", selection: "HOME", stake_cents: 500, odd_value: 2.5 };
+      const res = await http("POST", "/api/bets", bet, idem(`bet${i}`));
+      expect(res.status).toBe(201);
+      placed.push(res.body.bet_id);
+    }
+    expect((await http("POST", `/api/bets/${placed[0]}/settle`, { result: "WON" }, idem("settle"))).status).toBe(200);
+
+    // Claims stream in while the bridge, then the archiver, die without warning.
+    for (let chunk = 0; chunk < 15; chunk++) {
+      const results = await Promise.all(
+        Array.from({ length: claims / 15 }, (_, i) =>
+          http("POST", "/api/coupons/claim", { coupon_name: coupon, user_id: `u${chunk}-${i}` }),
+        ),
+      );
+      expect(results.every((r) => r.body.status === "CLAIMED")).toBe(true);
+      if (chunk === 4) {
+        await stop("bridge", "SIGKILL");
+        startBridge();
+      }
+      if (chunk === 9) {
+        await stop("archiver", "SIGKILL");
+        startArchiver();
+      }
+    }
+
+    // Kafka: every event, keyed by aggregate, with the envelope headers (duplicates
+    // after a crash are allowed there; consumers dedupe by event-id).
+    const couponAggregate = `coupon:${coupon}`;
+    const walletAggregate = `wallet:${user}`;
+    const ids = (seen: Seen[], key: string) =>
+      new Set(seen.filter((s) => s.message.key?.toString() === key).map((s) => headerOf(s.message, "event-id")));
+    const seen = await consumeUntil(
+      kafka.brokers,
+      ["coupon.events", "bet.events"],
+      (s) => ids(s, couponAggregate).size >= claims + 1 && ids(s, walletAggregate).size >= 4,
+      90_000,
+    );
+    expect(ids(seen, couponAggregate).size).toBe(claims + 1);
+    for (const s of seen.filter((x) => x.message.key?.toString() === couponAggregate)) {
+      const id = headerOf(s.message, "event-id")!;
+      expect(s.topic).toBe("coupon.events");
+      expect(id).toBe(`${couponAggregate}:${headerOf(s.message, "seq")}`);
+      expect(headerOf(s.message, "aggregate")).toBe(couponAggregate);
+      expect(headerOf(s.message, "event-type")).toMatch(/^coupon\.(created|claimed)$/);
+      expect(Date.parse(headerOf(s.message, "time")!)).not.toBeNaN();
+    }
+    const betTypes = seen
+      .filter((s) => s.topic === "bet.events" && s.message.key?.toString() === walletAggregate)
+      .map((s) => headerOf(s.message, "event-type"));
+    expect(new Set(betTypes)).toEqual(new Set(["bet.placed", "bet.settled"]));
+
+    // The archive: once the archiver has committed everything, each event is there once.
+    await waitForZeroLag(kafka.brokers, `archiver-${run}`, eventTopics, 90_000);
+    await stop("archiver", "SIGTERM");
+    const archive = await openArchive({ databaseUrl: process.env.DATABASE_URL, dataDir: archiveDir, schema: archiveSchema });
+    try {
+      const rows = await archive.db
+        .select({ seq: events.seq })
+        .from(events)
+        .where(eq(events.aggregate, couponAggregate))
+        .orderBy(events.seq);
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: claims + 1 }, (_, i) => i + 1));
+      const [claimRows] = await archive.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(couponClaims)
+        .where(eq(couponClaims.coupon_name, coupon));
+      expect(claimRows!.n).toBe(claims);
+      const betRows = await archive.db.select().from(bets).where(eq(bets.user_id, user));
+      expect(betRows.map((b) => b.bet_id).sort()).toEqual([...placed].sort());
+      const won = await archive.db.select().from(bets).where(and(eq(bets.bet_id, placed[0]!)));
+      expect(won[0]).toMatchObject({ status: "WON" });
+      const walletRows = await archive.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(events)
+        .where(eq(events.aggregate, walletAggregate));
+      const walletSeqs = await archive.db.select({ seq: events.seq }).from(events).where(eq(events.aggregate, walletAggregate)).orderBy(events.seq);
+      expect(walletRows[0]!.n).toBe(walletSeqs.length);
+      expect(walletSeqs.map((r) => r.seq)).toEqual(Array.from({ length: walletSeqs.length }, (_, i) => i + 1));
+    } finally {
+      await archive.close();
+    }
+  });
+});
