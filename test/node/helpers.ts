@@ -74,3 +74,12 @@ export function mixedEvents(n: number, tag = "a"): Envelope[] {
   }
   return out;
 }
+
+/** Polls until `done()` holds; the deadline is only an upper bound, never the verdict. */
+export async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

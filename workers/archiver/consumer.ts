@@ -5,7 +5,7 @@
  * Malformed messages are logged, counted and committed with the batch: they
  * never crash the archiver or block a partition.
  */
-import { Kafka, logLevel, type LogEntry } from "kafkajs";
+import { Kafka, logLevel, type ConsumerConfig, type LogEntry } from "kafkajs";
 import { EVENT_TOPICS, fromMessage } from "../lib/kafka-message.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
@@ -18,6 +18,8 @@ export type ArchiverConfig = {
   clientId?: string;
   topics?: readonly string[];
   log?: Logger;
+  /** kafkajs consumer settings (sessionTimeout, heartbeatInterval, …) over the defaults. */
+  consumer?: Omit<ConsumerConfig, "groupId">;
   /** Called when the consumer crashed and kafkajs will not restart it. */
   onFatal?: (error: Error) => void;
 };
@@ -46,7 +48,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(log),
   });
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  const consumer = kafka.consumer({ allowAutoTopicCreation: true, ...config.consumer, groupId });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     log.error("consumer crashed", { error: payload.error.message, restart: payload.restart });
     if (!payload.restart) config.onFatal?.(payload.error);
