@@ -1,11 +1,17 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from "kafkajs";
 import type { Envelope } from "../../src/lib/envelope.ts";
-import type { Archive } from "../../workers/archiver/archive.ts";
+import { openArchive, type Archive } from "../../workers/archiver/archive.ts";
 import { startArchiver } from "../../workers/archiver/consumer.ts";
 import { toMessage, topicFor } from "../../workers/lib/kafka-message.ts";
 import { createLogger } from "../../workers/lib/log.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
+import { events } from "../../drizzle/schema.ts";
 import { counts, envelope, mixedEvents, store, testArchive, waitFor } from "./helpers.ts";
 
 const target = testArchive();
@@ -29,8 +35,15 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
+// Everything this file sends to the cluster, for consumers that read it all.
+const published = new Set<string>();
+let messagesSent = 0;
+let malformedSent = 0;
+
 /** Produces events the way the bridge does; returns the number of messages sent. */
 async function publish(envelopes: Envelope[]): Promise<number> {
+  for (const e of envelopes) published.add(e.id);
+  messagesSent += envelopes.length;
   const byTopic = new Map<string, Message[]>();
   for (const e of envelopes) {
     const topic = topicFor(e.type)!;
@@ -66,6 +79,8 @@ test(`the archiver stores every event once across restarts and skips malformed m
     ],
   });
   sent += 2;
+  messagesSent += 2;
+  malformedSent += 2;
   sent += await publish([first[0]!, ...first.slice(1, 25)]);
 
   // The first insert fails as if the database were down: the batch must be retried, not skipped.
@@ -104,4 +119,39 @@ test(`the archiver stores every event once across restarts and skips malformed m
   }
   expect(archiver.stats).toMatchObject({ messages: sent2, inserted: 65, skipped: 0 });
   expect(await counts(archive)).toEqual({ events: 195, coupon_claims: 45, claim_log: 45, ledger_entries: 45, bets: 45 });
+});
+
+test("the archiver process archives into PGlite by default and exits 0 on SIGTERM", async () => {
+  await publish(mixedEvents(5, "proc"));
+  const cwd = mkdtempSync(join(tmpdir(), "rushgate-archiver-"));
+  const child = spawn(process.execPath, [fileURLToPath(new URL("../../workers/archiver/index.ts", import.meta.url))], {
+    cwd,
+    env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(","), DATABASE_URL: "", ARCHIVER_GROUP_ID: `proc-${Date.now()}`, LOG_LEVEL: "debug" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const logs: Record<string, unknown>[] = [];
+  let buffered = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    const parts = (buffered + chunk).split("\n");
+    buffered = parts.pop()!;
+    logs.push(...parts.map((line) => JSON.parse(line)));
+  });
+  const consumed = () => logs.filter((l) => l.msg === "batch archived").reduce((n, l) => n + Number(l.messages), 0);
+  try {
+    await waitFor("the process to consume every message", () => consumed() === messagesSent);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  } finally {
+    child.kill("SIGKILL");
+  }
+  expect(logs.at(-1)).toMatchObject({ level: "info", msg: "archiver stopped", messages: messagesSent, skipped: malformedSent });
+
+  const stored = await openArchive({ dataDir: join(cwd, ".data/archive") });
+  try {
+    expect(await stored.db.$count(events)).toBe(published.size);
+  } finally {
+    await stored.close();
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });
