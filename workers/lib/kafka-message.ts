@@ -10,7 +10,7 @@ export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** The topic an event type goes to, by its prefix (`coupon.claimed` → `coupon.events`); undefined if none. */
 export function topicFor(type: string): EventTopic | undefined {
-  const topic = `${type.slice(0, type.indexOf("."))}.events`;
+  const topic = `${type.split(".")[0]}.events`;
   return (EVENT_TOPICS as readonly string[]).includes(topic) ? (topic as EventTopic) : undefined;
 }
 
