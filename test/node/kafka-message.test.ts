@@ -15,6 +15,9 @@ describe("kafka message format", () => {
     expect(topicFor("wallet.bonus_credited")).toBe("wallet.events");
     expect(topicFor("bet.settled")).toBe("bet.events");
     expect(topicFor("claim")).toBeUndefined();
+    expect(topicFor("coupon")).toBeUndefined();
+    expect(topicFor("coupons")).toBeUndefined();
+    expect(topicFor(".claimed")).toBeUndefined();
     expect(topicFor("offer.accepted")).toBeUndefined();
   });
 
