@@ -64,11 +64,12 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
         if (!isRunning() || isStale() || batch.isEmpty()) return;
         const { topic, partition } = batch;
         const envelopes: Envelope[] = [];
+        let malformed = 0;
         for (const message of batch.messages) {
           const decoded = fromMessage(message);
           if (decoded.ok) envelopes.push(decoded.envelope);
           else {
-            stats.skipped++;
+            malformed++;
             log.warn("skipping malformed message", { topic, partition, offset: message.offset, error: decoded.error });
           }
         }
@@ -83,6 +84,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
         stats.batches++;
         stats.messages += batch.messages.length;
         stats.inserted += inserted;
+        stats.skipped += malformed;
         log.debug("batch archived", { topic, partition, last, messages: batch.messages.length, inserted });
       },
     });
