@@ -12,7 +12,9 @@ export default defineConfig({
         test: { name: "edge", include: ["test/edge/**/*.test.ts"], testTimeout: 60_000 },
       },
       {
-        // Real Kafka-protocol broker, PostgreSQL or PGlite, workerd: one file at a time.
+        // Bridge, archive and Kafka tests in plain Node: real PostgreSQL when
+        // DATABASE_URL is set (else PGlite), kcat's mock cluster unless
+        // KAFKA_BROKERS is set, workerd via Miniflare. One file at a time.
         test: {
           name: "node",
           include: ["test/node/**/*.test.ts"],

@@ -36,7 +36,6 @@ async function bridge(workerUrl: string, groupId: string) {
       pullWaitMs: 500,
       retryAttempts: 2,
       retryBaseMs: 100,
-      dataDir: "",
     },
     createLogger("bridge-test", "error"),
   );

@@ -13,7 +13,8 @@ export type BridgeConfig = {
   retryAttempts: number;
   retryBaseMs: number;
   databaseUrl?: string;
-  dataDir: string;
+  dataDir?: string;
+  schema?: string;
 };
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
@@ -37,6 +38,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     retryAttempts: num("RETRY_ATTEMPTS", 5),
     retryBaseMs: num("RETRY_BASE_MS", 1000),
     databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.ARCHIVE_DIR ?? ".data/archive",
+    dataDir: env.ARCHIVE_DIR || undefined,
+    schema: env.ARCHIVE_SCHEMA || undefined,
   };
 }

@@ -44,7 +44,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
     sink = kafkaSink(producer);
     consumer = await startInbound(kafka, producer, client, config, log);
   } else {
-    const archive = await openArchive({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const archive = await openArchive({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema });
     closeArchive = () => archive.close();
     sink = async (events) => {
       await archive.insert(events);

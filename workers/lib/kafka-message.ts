@@ -10,7 +10,9 @@ export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** The topic an event type goes to, by its prefix (`coupon.claimed` → `coupon.events`); undefined if none. */
 export function topicFor(type: string): EventTopic | undefined {
-  const topic = `${type.slice(0, type.indexOf("."))}.events`;
+  const dot = type.indexOf(".");
+  if (dot <= 0) return undefined;
+  const topic = `${type.slice(0, dot)}.events`;
   return (EVENT_TOPICS as readonly string[]).includes(topic) ? (topic as EventTopic) : undefined;
 }
 
