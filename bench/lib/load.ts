@@ -10,6 +10,8 @@ export type LoadSpec = {
   headers?: Record<string, string>;
   connections: number;
   seconds: number;
+  /** Stop after this many requests instead of after `seconds`. */
+  amount?: number;
 };
 
 export type LoadResult = {

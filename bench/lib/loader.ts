@@ -15,6 +15,7 @@ const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
   duration: spec.seconds,
+  amount: spec.amount,
   requests: [
     {
       method: spec.method,

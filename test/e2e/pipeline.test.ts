@@ -198,7 +198,7 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
       const betRows = await archive.db.select().from(bets).where(eq(bets.user_id, user));
       expect(betRows.map((b) => b.bet_id).sort()).toEqual([...placed].sort());
       const won = await archive.db.select().from(bets).where(and(eq(bets.bet_id, placed[0]!)));
-      expect(won[0]).toMatchObject({ status: "WON" });
+      expect(won[0]).toMatchObject({ status: "settled", result: "WON", stake_cents: 500, payout_cents: 1250, potential_win_cents: 1250 });
       const walletRows = await archive.db
         .select({ n: sql<number>`count(*)::int` })
         .from(events)

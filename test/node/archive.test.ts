@@ -106,7 +106,7 @@ describe(`archive (${store})`, () => {
 
   test("bet.placed inserts a bet, bet.settled settles it; replays and repeats change nothing", async () => {
     const placed = envelope("bet:B1", 1, "bet.placed", {
-      eventId: "match-7", ts: "2026-11-22T05:00:00.000Z", userId: "u1", market: "1X2", stake: 12.35,
+      eventId: "match-7", ts: "2026-11-22T05:00:00.000Z", userId: "u1", market: "1X2", stake: 1235,
       currency: "EUR", bet_id: "B1", selection: "away", odd_value: "2.10", potential_win_cents: 2594,
     });
     const settled = envelope("bet:B1", 2, "bet.settled", {

@@ -98,17 +98,16 @@ export const toLedgerEntry = (e: Envelope): typeof ledgerEntries.$inferInsert =>
 
 const betId = (e: Envelope, d: Data): string => str(d.bet_id, d.betId) ?? aggregateId(e, "bet") ?? e.id;
 
-/** `stake_cents` if given, else the original topic's `stake` in major units. */
+/** `stake_cents` if given, else `stake`: bet.placed keeps the original topic's field name, in minor units like all money here. */
 export const toPlacedBet = (e: Envelope): typeof bets.$inferInsert => {
   const d = fields(e);
-  const stake = num(d.stake);
   return {
     bet_id: betId(e, d),
     user_id: str(d.user_id, d.userId),
     event_ref: str(d.eventId, d.event_ref),
     market: str(d.market),
     selection: str(d.selection),
-    stake_cents: int(d.stake_cents) ?? (stake === null ? null : Math.round(stake * 100)),
+    stake_cents: int(d.stake_cents) ?? int(d.stake),
     currency: str(d.currency),
     odd_value: str(d.odd_value, d.odds),
     potential_win_cents: int(d.potential_win_cents),
