@@ -113,7 +113,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const name of [...procs.keys()]) await stop(name, "SIGTERM");
+  for (const name of [...procs.keys()].reverse()) await stop(name, "SIGTERM"); // the Worker last
   await kafka?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
