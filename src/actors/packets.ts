@@ -42,14 +42,8 @@ export function uniform(seed: number, n: number): number {
 /** The seed of shard `k`, derived from the campaign's recorded seed. */
 export const shardSeed = (seed: number, k: number): number => mix32(seed ^ mix32(0x5bd1e995 + k));
 
-const utf8 = new TextEncoder();
-
-/** FNV-1a over the UTF-8 bytes of the user id: the user's shard, stable across deploys. */
-export function shardOf(userId: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (const byte of utf8.encode(userId)) h = Math.imul(h ^ byte, 0x01000193);
-  return (h >>> 0) % shards;
-}
+/** A user's shard: FNV-1a of the UTF-8 user id (see lib/hash), stable across deploys. */
+export { shardOf } from "../lib/hash";
 
 /** A multiset of packet amounts. */
 export class Stock {
