@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openArchive } from "../../workers/archiver/archive.ts";
 import { bets, couponClaims, events } from "../../drizzle/schema.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
-import { consumeUntil, headerOf, waitForZeroLag, type Seen } from "../node/kafka-helpers.ts";
+import { consumeUntil, headerOf, produce, waitForZeroLag, type Seen } from "../node/kafka-helpers.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const run = `e2e${Date.now().toString(36)}`;
@@ -21,7 +21,7 @@ const token = `token-${run}`;
 const scratch = mkdtempSync(join(tmpdir(), "rushgate-e2e-"));
 const archiveDir = join(scratch, "archive");
 const archiveSchema = run; // isolates this run's tables on a shared PostgreSQL
-const eventTopics = ["coupon.events", "campaign.events", "wallet.events", "bet.events"];
+const archivedTopics = ["coupon.events", "campaign.events", "wallet.events", "bet.events", "events.bet_placed"];
 
 let kafka: KafkaHandle;
 let workerUrl: string;
@@ -46,13 +46,14 @@ function start(name: string, args: string[], env: Record<string, string>) {
   return child;
 }
 
-async function stop(name: string, signal: NodeJS.Signals) {
+/** Stops a process; its exit code, or the signal that ended it. */
+async function stop(name: string, signal: NodeJS.Signals): Promise<number | string | null> {
   const child = procs.get(name)!;
   procs.delete(name);
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, sig) => r(code ?? sig)));
   child.kill(signal);
-  await exited;
+  return exited;
 }
 
 const bridgeEnv = () => ({
@@ -134,6 +135,9 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
       placed.push(res.body.bet_id);
     }
     expect((await http("POST", `/api/bets/${placed[0]}/settle`, { result: "WON" }, idem("settle"))).status).toBe(200);
+    // A bet placed outside rushgate, on the original system's topic: accepted and archived.
+    const external = { eventId: `ext-${run}`, ts: Date.now(), userId: "outsider", market: "1X2", stake: 700, currency: "GBP" };
+    await produce(kafka.brokers, "events.bet_placed", [{ key: "outsider", value: JSON.stringify(external) }]);
 
     // Claims stream in while the bridge, then the archiver, die without warning.
     for (let chunk = 0; chunk < 15; chunk++) {
@@ -180,8 +184,11 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
     expect(new Set(betTypes)).toEqual(new Set(["bet.placed", "bet.settled"]));
 
     // The archive: once the archiver has committed everything, each event is there once.
-    await waitForZeroLag(kafka.brokers, `archiver-${run}`, eventTopics, 90_000);
-    await stop("archiver", "SIGTERM");
+    await waitForZeroLag(kafka.brokers, `archiver-${run}`, archivedTopics, 90_000);
+    await waitForZeroLag(kafka.brokers, `bridge-${run}`, ["events.bet_placed"], 60_000);
+    // Graceful shutdown: both finish what is in flight, commit and exit 0.
+    expect(await stop("bridge", "SIGTERM")).toBe(0);
+    expect(await stop("archiver", "SIGTERM")).toBe(0);
     const archive = await openArchive({ databaseUrl: process.env.DATABASE_URL, dataDir: archiveDir, schema: archiveSchema });
     try {
       const rows = await archive.db
@@ -206,6 +213,11 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
       const walletSeqs = await archive.db.select({ seq: events.seq }).from(events).where(eq(events.aggregate, walletAggregate)).orderBy(events.seq);
       expect(walletRows[0]!.n).toBe(walletSeqs.length);
       expect(walletSeqs.map((r) => r.seq)).toEqual(Array.from({ length: walletSeqs.length }, (_, i) => i + 1));
+      const outside = await archive.db
+        .select({ data: events.data })
+        .from(events)
+        .where(and(eq(events.type, "bet.placed_external"), sql`${events.data}->>'eventId' = ${external.eventId}`));
+      expect(outside.map((r) => r.data)).toEqual([external]);
     } finally {
       await archive.close();
     }

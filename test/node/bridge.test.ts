@@ -1,7 +1,13 @@
 // The bridge against real parts: the Worker on workerd (Miniflare), librdkafka's
 // mock Kafka cluster (or KAFKA_BROKERS), and a fault-injecting HTTP proxy in
 // front of the Worker for the retry and dead-letter paths.
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { events } from "../../drizzle/schema.ts";
+import { openArchive } from "../../workers/archiver/archive.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
 import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
@@ -22,12 +28,14 @@ const api = (path: string, body?: unknown) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
 
-async function bridge(workerUrl: string, groupId: string) {
+async function bridge(workerUrl: string, groupId: string, withKafka = true, archive: { dataDir?: string; schema?: string } = {}) {
   const b = await startBridge(
     {
       workerUrl,
       token,
-      brokers: kafka.brokers,
+      brokers: withKafka ? kafka.brokers : [],
+      databaseUrl: process.env.DATABASE_URL,
+      ...archive,
       idempotent: kafka.idempotent,
       clientId: "bridge-test",
       groupId,
@@ -72,6 +80,57 @@ describe("outbound: actor events reach Kafka", () => {
     expect(headerOf(claimed, "seq")).toBe("2");
     expect(Date.parse(headerOf(claimed, "time")!)).not.toBeNaN();
     expect(JSON.parse(claimed.value!.toString())).toMatchObject({ coupon_name: name, user_id: "a", remaining_amount: 2 });
+  });
+
+  it("serves /healthz and Prometheus /metrics", async () => {
+    const port = bridges[0]!.port;
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", shards: 8 });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/rushgate_bridge_produced_total\{topic="coupon.events"\} [1-9]/);
+    for (const name of ["consumed_total", "retries_total", "dlq_total", "relay_lag"]) expect(metrics).toContain(`rushgate_bridge_${name}`);
+  });
+});
+
+describe("outbound with no KAFKA_BROKERS: straight into the archive", () => {
+  it("archives relay batches itself, each event once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "rushgate-bridge-archive-"));
+    const schema = `bridge_${run}`;
+    // The Kafka bridge drains the relay too: stop it, so these events wait for the embedded one.
+    await bridges.shift()!.stop();
+    const name = `EMB_${run}`;
+    await api("/api/coupons", { name, amount: 5 });
+    for (const user of ["a", "b", "c"]) await api("/api/coupons/claim", { coupon_name: name, user_id: user });
+    const embedded = await bridge(worker.url.href, `unused-${run}`, false, { dataDir, schema });
+    const aggregate = `coupon:${name}`;
+    // The bridge owns the (single-process) PGlite while it runs: poll the relay until drained, then read.
+    const backlog = () =>
+      fetch(new URL("/internal/relay", worker.url), { headers: { authorization: `Bearer ${token}` } })
+        .then((r) => r.json() as Promise<{ shards: number }>)
+        .then(({ shards }) =>
+          Promise.all(
+            Array.from({ length: shards }, (_, s) =>
+              fetch(new URL(`/internal/relay/${s}/backlog`, worker.url), { headers: { authorization: `Bearer ${token}` } }).then(
+                (r) => r.json() as Promise<{ backlog: number }>,
+              ),
+            ),
+          ),
+        )
+        .then((all) => all.reduce((n, b) => n + b.backlog, 0));
+    for (let i = 0; i < 120 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 250));
+    await embedded.stop();
+    bridges.splice(bridges.indexOf(embedded), 1);
+    await bridge(worker.url.href, `bridge-${run}`); // back to Kafka, resuming the group's committed offsets
+
+    const archive = await openArchive({ databaseUrl: process.env.DATABASE_URL, dataDir, schema });
+    try {
+      const rows = await archive.db.select({ id: events.event_id }).from(events).where(eq(events.aggregate, aggregate)).orderBy(events.seq);
+      expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4].map((seq) => `${aggregate}:${seq}`));
+    } finally {
+      await archive.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -144,10 +203,10 @@ describe("inbound failures: retry, then dead-letter, never a late claim", () => 
     const name = `FAIL_${run}`;
     expect((await api("/api/coupons", { name, amount: 5 })).status).toBe(201);
     // Swap the healthy bridge for one that reaches the Worker only through the
-    // proxy (in its own consumer group, so it reads the request topic afresh).
+    // proxy (same consumer group: it resumes from the committed offsets).
     const port = (proxy.address() as { port: number }).port;
     await bridges.shift()!.stop();
-    await bridge(`http://127.0.0.1:${port}`, `failing-${run}`);
+    await bridge(`http://127.0.0.1:${port}`, `bridge-${run}`);
 
     const replyTo = `fail-replies.${run}`;
     const claim = { schema_version: 1, correlation_id: `late-${run}`, reply_to: replyTo, coupon_name: name, user_id: "late-user" };

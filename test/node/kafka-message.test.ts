@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { fromMessage, toMessage, topicFor } from "../../workers/lib/kafka-message.ts";
+import { fromExternalMessage, fromMessage, toMessage, topicFor } from "../../workers/lib/kafka-message.ts";
 import { envelope } from "./helpers.ts";
 
 /** What kafkajs hands a consumer: headers and value as Buffers. */
@@ -46,5 +46,25 @@ describe("kafka message format", () => {
     const decoded = fromMessage(mangle(toMessage(envelope("coupon:A", 1, "coupon.claimed", {}))));
     expect(decoded.ok).toBe(false);
     expect(decoded.ok ? "" : decoded.error).toMatch(error);
+  });
+
+  test("an events.bet_placed message is named by its place in Kafka, so a redelivery is the same event", () => {
+    const value = JSON.stringify({ eventId: "match-1", ts: 1795300000000, userId: "u9", market: "1X2", stake: 250, currency: "GBP" });
+    const first = fromExternalMessage("events.bet_placed", 2, { value, offset: "41" });
+    const again = fromExternalMessage("events.bet_placed", 2, { value, offset: "41" });
+    expect(first).toEqual(again);
+    expect(first).toEqual({
+      ok: true,
+      envelope: {
+        id: "kafka:events.bet_placed/2:42",
+        type: "bet.placed_external",
+        aggregate: "kafka:events.bet_placed/2",
+        seq: 42,
+        time: new Date(1795300000000).toISOString(),
+        data: JSON.parse(value),
+      },
+    });
+    expect(fromExternalMessage("events.bet_placed", 0, { value: "[1]", offset: "0" }).ok).toBe(false);
+    expect(fromExternalMessage("events.bet_placed", 0, { value: "{nope", offset: "0" }).ok).toBe(false);
   });
 });

@@ -1,12 +1,13 @@
 /**
- * The archiver's Kafka side: a consumer group on the four event topics that
+ * The archiver's Kafka side: a consumer group on the four event topics (and
+ * the original systems' inbound events.bet_placed) that
  * writes each fetched batch into the archive and only then commits its
  * offsets, so a crash re-delivers (and the archive dedupes) instead of losing.
  * Malformed messages are logged, counted and committed with the batch: they
  * never crash the archiver or block a partition.
  */
 import { Kafka, logLevel, type ConsumerConfig, type LogEntry } from "kafkajs";
-import { EVENT_TOPICS, fromMessage } from "../lib/kafka-message.ts";
+import { EVENT_TOPICS, EXTERNAL_TOPICS, fromExternalMessage, fromMessage } from "../lib/kafka-message.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import type { Archive } from "./archive.ts";
@@ -28,6 +29,10 @@ export type ArchiverStats = { batches: number; messages: number; inserted: numbe
 export type Archiver = { stats: ArchiverStats; stop(): Promise<void> };
 
 export const DEFAULT_GROUP_ID = "rushgate-archiver";
+/** Our event topics, and the original systems' inbound topics the archive keeps too. */
+export const ARCHIVED_TOPICS = [...EVENT_TOPICS, ...Object.keys(EXTERNAL_TOPICS)];
+
+const isExternal = (topic: string): topic is keyof typeof EXTERNAL_TOPICS => topic in EXTERNAL_TOPICS;
 
 /** Routes kafkajs's own logs into our JSON logger. */
 export function kafkaLogCreator(log: Logger) {
@@ -56,7 +61,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [...(config.topics ?? EVENT_TOPICS)], fromBeginning: true });
+    await consumer.subscribe({ topics: [...(config.topics ?? ARCHIVED_TOPICS)], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -66,7 +71,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
         const envelopes: Envelope[] = [];
         let malformed = 0;
         for (const message of batch.messages) {
-          const decoded = fromMessage(message);
+          const decoded = isExternal(topic) ? fromExternalMessage(topic, partition, message) : fromMessage(message);
           if (decoded.ok) envelopes.push(decoded.envelope);
           else {
             malformed++;
@@ -92,7 +97,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
     await consumer.disconnect();
     throw error;
   }
-  log.info("archiver consuming", { groupId, topics: config.topics ?? EVENT_TOPICS });
+  log.info("archiver consuming", { groupId, topics: config.topics ?? ARCHIVED_TOPICS });
 
   return {
     stats,

@@ -75,3 +75,37 @@ export function envelopeError(e: Envelope): string | undefined {
   if (e.data === undefined) return "data is missing";
   return undefined;
 }
+
+/**
+ * Inbound topics of the original systems that the archive keeps too. Their
+ * messages carry no envelope, so the message's place in Kafka names the event:
+ * aggregate `kafka:{topic}/{partition}`, seq = offset + 1. A redelivery of the
+ * same message is then the same event id, and the archive keeps it once.
+ */
+export const EXTERNAL_TOPICS = { "events.bet_placed": "bet.placed_external" } as const;
+
+export type PositionedMessage = ReceivedMessage & { offset: string; timestamp?: string };
+
+export function fromExternalMessage(topic: keyof typeof EXTERNAL_TOPICS, partition: number, message: PositionedMessage): Decoded {
+  let data: Json;
+  try {
+    data = JSON.parse(message.value?.toString() ?? "");
+  } catch (e) {
+    return { ok: false, error: `value is not JSON: ${(e as Error).message}` };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return { ok: false, error: "value is not a JSON object" };
+  const ts = (data as { ts?: Json }).ts;
+  const when = typeof ts === "number" || typeof ts === "string" ? new Date(ts) : new Date(Number(message.timestamp));
+  const aggregate = `kafka:${topic}/${partition}`;
+  const seq = Number(message.offset) + 1;
+  const envelope: Envelope = {
+    id: `${aggregate}:${seq}`,
+    type: EXTERNAL_TOPICS[topic],
+    aggregate,
+    seq,
+    time: Number.isNaN(when.getTime()) ? new Date(0).toISOString() : when.toISOString(),
+    data,
+  };
+  const invalid = envelopeError(envelope);
+  return invalid ? { ok: false, error: invalid } : { ok: true, envelope };
+}
