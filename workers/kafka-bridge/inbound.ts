@@ -26,7 +26,10 @@ export async function startInbound(
 ): Promise<Consumer> {
   const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: true });
   await consumer.connect();
-  await consumer.subscribe({ topics: [...inboundTopics, ...inboundTopics.map((t) => `${t}.retry`)] });
+  // A new group starts at the earliest retained message, not the latest: what was
+  // produced before the bridge first joined is delivered, not skipped. Replays are
+  // safe, since every coupon request is applied at most once per correlation id.
+  await consumer.subscribe({ topics: [...inboundTopics, ...inboundTopics.map((t) => `${t}.retry`)], fromBeginning: true });
 
   const send = (topic: string, messages: { key?: string | Buffer | null; value: string | Buffer | null; headers?: IHeaders }[]) =>
     producer.send({ topic, messages, acks: -1 });
