@@ -25,6 +25,7 @@ const children: ChildProcess[] = [];
 const start = (name: string, command: string, args: string[]) => {
   const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
   child.on("exit", (code, signal) => {
+    if (stopping) return;
     console.error(`${name} exited (${signal ?? code}); stopping the rest`);
     stop(code ?? 1);
   });
