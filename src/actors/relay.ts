@@ -6,6 +6,9 @@ import { migrate } from "../lib/migrations";
 export type RelayEntry = { pos: number; event: Envelope<Record<string, string | number | boolean | null>> };
 export type PullResult = { entries: RelayEntry[]; cursor: number };
 
+// Six columns a row, under the 100 bound parameters a statement may have.
+const ROWS_PER_INSERT = 16;
+
 type LogRow = { pos: number; id: string; type: string; aggregate: string; seq: number; time: string; data: string };
 
 /** How many relay shards there are: fixed per deployment (changing it reorders aggregates in flight). */
@@ -53,32 +56,36 @@ export class Relay extends DurableObject<Env> {
 
   /** RPC from an actor's outbox: appends what is new, in order. Returns how many were new. */
   append(events: Envelope[]): number {
-    let added = 0;
+    // A batch comes from one actor, so usually one aggregate: one high-water read,
+    // multi-row inserts, one high-water write.
+    const highWater = new Map<string, number>();
+    const fresh = events.filter((e) => {
+      const seen =
+        highWater.get(e.aggregate) ??
+        this.sql.exec<{ seq: number }>("SELECT seq FROM high_water WHERE aggregate = ?", e.aggregate).toArray()[0]?.seq ??
+        0;
+      highWater.set(e.aggregate, Math.max(seen, e.seq));
+      return e.seq > seen;
+    });
+    if (!fresh.length) return 0;
     this.ctx.storage.transactionSync(() => {
-      for (const e of events) {
-        const seen = this.sql
-          .exec<{ seq: number }>("SELECT seq FROM high_water WHERE aggregate = ?", e.aggregate)
-          .toArray()[0]?.seq ?? 0;
-        if (e.seq <= seen) continue;
+      for (let i = 0; i < fresh.length; i += ROWS_PER_INSERT) {
+        const rows = fresh.slice(i, i + ROWS_PER_INSERT);
         this.sql.exec(
-          "INSERT INTO log (id, type, aggregate, seq, time, data) VALUES (?, ?, ?, ?, ?, ?)",
-          e.id,
-          e.type,
-          e.aggregate,
-          e.seq,
-          e.time,
-          JSON.stringify(e.data),
+          `INSERT INTO log (id, type, aggregate, seq, time, data) VALUES ${rows.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
+          ...rows.flatMap((e) => [e.id, e.type, e.aggregate, e.seq, e.time, JSON.stringify(e.data)]),
         );
+      }
+      for (const [aggregate, seq] of highWater) {
         this.sql.exec(
-          "INSERT INTO high_water (aggregate, seq) VALUES (?, ?) ON CONFLICT (aggregate) DO UPDATE SET seq = excluded.seq",
-          e.aggregate,
-          e.seq,
+          "INSERT INTO high_water (aggregate, seq) VALUES (?, ?) ON CONFLICT (aggregate) DO UPDATE SET seq = max(seq, excluded.seq)",
+          aggregate,
+          seq,
         );
-        added++;
       }
     });
-    if (added) for (const wake of this.waiters.splice(0)) wake();
-    return added;
+    for (const wake of this.waiters.splice(0)) wake();
+    return fresh.length;
   }
 
   /**
