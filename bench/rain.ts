@@ -2,12 +2,9 @@
 // count (1, 4 and 16), opened by a new user per request under 32 connections,
 // against the runtime's ceiling measured the same way in the same run.
 //
-// These machines are shared, and their load drifts within a minute, so the runs
-// are interleaved: each round measures the ceiling and then every shard count
-// for BENCH_SECONDS / BENCH_ROUNDS seconds, and the table shows the median round
-// (each round's ratio is against that round's ceiling).
-import { load, type LoadResult } from "./lib/load.ts";
+// Interleaved rounds of BENCH_SECONDS / BENCH_ROUNDS seconds each (lib/rounds.ts).
 import { build, cores, startCeiling, startRushgate, table } from "./lib/runtime.ts";
+import { interleave } from "./lib/rounds.ts";
 
 const connections = 32;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -46,41 +43,35 @@ async function createCampaign(shards: number): Promise<string> {
 const ids = new Map<number, string>();
 for (const shards of shardCounts) ids.set(shards, await createCampaign(shards));
 
-type Sample = { result: LoadResult; ratio: number };
-const base: LoadResult[] = [];
-const samples = new Map<number, Sample[]>(shardCounts.map((n) => [n, []]));
-for (let round = 0; round < rounds; round++) {
-  const body = openBody(round);
-  const c = await load({ url: ceiling.url.href, method: "POST", path: "/api/campaigns/x/open", body, connections, seconds: slice });
-  base.push(c);
-  for (const shards of shardCounts) {
-    const path = `/api/campaigns/${ids.get(shards)}/open`;
-    const result = await load({ url: app.url.href, method: "POST", path, body, connections, seconds: slice });
-    samples.get(shards)!.push({ result, ratio: result.rps / c.rps });
-  }
-}
-await ceiling.stop();
-
-const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const row = (run: string, results: LoadResult[], ratios: number[]) => ({
-  run,
-  "opens/s": median(results.map((r) => r.rps)).toFixed(0),
-  "p50 ms": median(results.map((r) => r.p50)),
-  "p99 ms": median(results.map((r) => r.p99)),
-  ratio: median(ratios).toFixed(2),
+const open = (url: URL, path: string, round: number) => ({
+  url: url.href,
+  method: "POST" as const,
+  path,
+  body: openBody(round),
+  connections,
+  seconds: slice,
 });
-const rows = [row("ceiling: constant-JSON Worker", base, base.map(() => 1))];
+const trialName = (shards: number) => `opens, ${shards} shard${shards > 1 ? "s" : ""}`;
+const { rows, results } = await interleave(
+  { name: "ceiling: constant-JSON Worker", spec: (round) => open(ceiling.url, "/api/campaigns/x/open", round) },
+  shardCounts.map((shards) => ({
+    name: trialName(shards),
+    spec: (round: number) => open(app.url, `/api/campaigns/${ids.get(shards)}/open`, round),
+  })),
+  rounds,
+  "opens/s",
+);
+await ceiling.stop();
 
 // After the load: every campaign's counts agree with what the clients saw.
 const checks: string[] = [];
 let allOk = true;
 for (const shards of shardCounts) {
-  const runs = samples.get(shards)!;
-  rows.push(row(`opens, ${shards} shard${shards > 1 ? "s" : ""}`, runs.map((s) => s.result), runs.map((s) => s.ratio)));
+  const runs = results.get(trialName(shards))!;
   const view = (await (await fetch(api(`/api/campaigns/${ids.get(shards)}`))).json()) as View;
   const status: Record<string, number> = {};
   let errors = 0;
-  for (const { result } of runs) {
+  for (const result of runs) {
     errors += result.errors;
     for (const [code, n] of Object.entries(result.status)) status[code] = (status[code] ?? 0) + n;
   }

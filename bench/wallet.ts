@@ -1,11 +1,15 @@
 // npm run bench:wallet — bets/s against one wallet and across 1,000 wallets, each
-// 32 connections for 10 s, against the runtime's ceiling measured the same way in
-// the same run. Every request is a new bet (a unique Idempotency-Key), a write.
-import { load, type LoadResult, type LoadSpec } from "./lib/load.ts";
+// under 32 connections, against the runtime's ceiling measured the same way in the
+// same run (interleaved rounds, lib/rounds.ts). Every request is a new bet (a
+// unique Idempotency-Key), a write.
+import type { LoadSpec } from "./lib/load.ts";
+import { interleave, total } from "./lib/rounds.ts";
 import { build, cores, startCeiling, startRushgate, table } from "./lib/runtime.ts";
 
 const connections = 32;
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 20);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const slice = Math.max(1, Math.round(seconds / rounds));
 const wallets = 1000;
 const stake = 100;
 // Far more than a run can stake: every bet is accepted, none is refused for funds.
@@ -21,15 +25,11 @@ const bets = (url: URL, user: string, keyPrefix: string): LoadSpec => ({
   body: betBody(user),
   headers: { "idempotency-key": `${keyPrefix}{i}` },
   connections,
-  seconds,
+  seconds: slice,
 });
 
 build();
-
 const ceiling = await startCeiling();
-const base = await load(bets(ceiling.url, "user_{i%1000}", "c"));
-await ceiling.stop();
-
 const app = await startRushgate();
 const api = (path: string, init?: RequestInit) => fetch(new URL(path, app.url), init);
 async function fund(user: string, amount_cents: number): Promise<void> {
@@ -47,45 +47,44 @@ const users = Array.from({ length: wallets }, (_, i) => `user_${i}`);
 await fund("hot", hotFunds);
 for (let i = 0; i < users.length; i += 50) await Promise.all(users.slice(i, i + 50).map((u) => fund(u, walletFunds)));
 
-const hot = await load(bets(app.url, "hot", "a"));
-const spread = await load(bets(app.url, "user_{i%1000}", "b"));
+const hotRun = `bets on one wallet`;
+const spreadRun = `bets across ${wallets} wallets`;
+const { rows, results } = await interleave(
+  { name: "ceiling: constant-JSON Worker", spec: (round) => bets(ceiling.url, "user_{i%1000}", `c${round}-`) },
+  [
+    { name: hotRun, spec: (round) => bets(app.url, "hot", `a${round}-`) },
+    { name: spreadRun, spec: (round) => bets(app.url, "user_{i%1000}", `b${round}-`) },
+  ],
+  rounds,
+);
+await ceiling.stop();
 
 // Invariants after the load: held = stake × bets accepted (none is settled),
 // posted untouched, available ≥ 0; and bets accepted = the 201s read, give or take
 // the requests in flight at the deadline (they land, their 201s go unread).
 type Check = { name: string; ok: boolean; detail: string };
-function check(name: string, result: LoadResult, accounts: Cash[], funds: number): Check {
+function check(name: string, run: string, accounts: Cash[], funds: number): Check {
   const accepted = accounts.reduce((n, c) => n + c.held / stake, 0);
-  const read = result.status["201"] ?? 0;
+  const { read, replies, errors } = total(results.get(run)!, "201");
   const ok =
     accounts.every((c) => c.posted === funds && c.available === c.posted - c.held && c.available >= 0 && c.held % stake === 0) &&
     read <= accepted &&
-    accepted <= read + connections &&
-    result.errors === 0 &&
-    read === result.total;
-  return { name, ok, detail: `bets held ${accepted}, 201s read ${read} of ${result.total} replies, errors ${result.errors}` };
+    accepted <= read + connections * rounds &&
+    errors === 0 &&
+    read === replies;
+  return { name, ok, detail: `bets held ${accepted}, 201s read ${read} of ${replies} replies, errors ${errors}` };
 }
 const checks = [
-  check("one wallet", hot, [await cash("hot")], hotFunds),
-  check(`${wallets} wallets`, spread, await Promise.all(users.map(cash)), walletFunds),
+  check("one wallet", hotRun, [await cash("hot")], hotFunds),
+  check(`${wallets} wallets`, spreadRun, await Promise.all(users.map(cash)), walletFunds),
 ];
 await app.stop();
 
-const row = (run: string, r: LoadResult) => ({
-  run,
-  "req/s": r.rps.toFixed(0),
-  "p50 ms": r.p50,
-  "p99 ms": r.p99,
-  ratio: (r.rps / base.rps).toFixed(2),
-});
-console.log(`\nbench:wallet — workerd via Miniflare, request logging off, ${cores()} cores, ${connections} connections, ${seconds} s each\n`);
 console.log(
-  table([
-    row("ceiling: constant-JSON Worker", base),
-    row("bets on one wallet", hot),
-    row(`bets across ${wallets} wallets`, spread),
-  ]),
+  `\nbench:wallet — workerd via Miniflare, request logging off, ${cores()} cores, ${connections} connections, ` +
+    `median of ${rounds} interleaved rounds of ${slice} s (ratio: median of each round's bets/s ÷ that round's ceiling)\n`,
 );
-console.log(`\nstatus codes: one wallet ${JSON.stringify(hot.status)}; ${wallets} wallets ${JSON.stringify(spread.status)}`);
+console.log(table(rows));
+console.log("");
 for (const c of checks) console.log(`invariant (${c.name}) held = stake × bets, available ≥ 0, bets = 201s ± in flight: ${c.detail} → ${c.ok ? "OK" : "VIOLATED"}`);
 if (!checks.every((c) => c.ok)) process.exit(1);

@@ -56,18 +56,22 @@ export abstract class Actor extends DurableObject<Env> {
    */
   protected mutate<T>(fn: () => T): T {
     const before = this.events.appended;
-    let result: T;
+    const armed = this.deliveryArmed;
     try {
-      result = this.ctx.storage.transactionSync(fn);
+      return this.ctx.storage.transactionSync(() => {
+        const result = fn();
+        // Armed inside the transaction, so the alarm commits with the change.
+        if (this.events.appended !== before && !this.deliveryArmed) {
+          this.deliveryArmed = true;
+          void this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
+        }
+        return result;
+      });
     } catch (err) {
       this.events.forget();
+      this.deliveryArmed = armed;
       throw err;
     }
-    if (this.events.appended !== before && !this.deliveryArmed) {
-      this.deliveryArmed = true;
-      void this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
-    }
-    return result;
   }
 
   /**
@@ -95,8 +99,9 @@ export abstract class Actor extends DurableObject<Env> {
       this.events.trim(batch.at(-1)!.seq);
       if (batch.length < DELIVERY_BATCH) break;
     }
-    // More may have arrived while we pushed: gather again, then deliver.
-    await this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
+    // Whatever arrived while we pushed is gathered and delivered by the next alarm.
+    if (this.events.isEmpty()) this.deliveryArmed = false;
+    else await this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
   }
 
   /** RPC: the events not yet delivered to the relay, oldest first. */

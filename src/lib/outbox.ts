@@ -57,6 +57,10 @@ export class Outbox {
     this.last = undefined;
   }
 
+  isEmpty(): boolean {
+    return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length === 0;
+  }
+
   /** Deletes the events the relay has acknowledged. */
   trim(upTo: number): void {
     this.sql.exec("DELETE FROM outbox WHERE seq <= ?", upTo);
