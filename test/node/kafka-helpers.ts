@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type KafkaMessage } from "kafkajs";
 
 export type Seen = { topic: string; message: KafkaMessage };
 
@@ -36,7 +36,7 @@ export async function consumeUntil(
 
 export async function produce(brokers: string[], topic: string, messages: { key?: string; value: string }[]) {
   const kafka = new Kafka({ clientId: "test-writer", brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   await producer.send({ topic, messages });
   await producer.disconnect();

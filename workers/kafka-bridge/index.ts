@@ -2,7 +2,7 @@
 // KAFKA_BROKERS, straight into the archive) and carries Kafka's inbound topics
 // to the Worker. Run: `node workers/kafka-bridge/index.ts`.
 import { createServer, type Server } from "node:http";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from "kafkajs";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { openArchive } from "../archiver/archive.ts";
 import { readConfig, type BridgeConfig } from "./config.ts";
@@ -36,6 +36,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
   if (config.brokers.length) {
     const kafka = new Kafka({ clientId: config.clientId, brokers: config.brokers, logLevel: logLevel.WARN });
     producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner, // murmur2 on the key, as Java clients do
       idempotent: config.idempotent,
       maxInFlightRequests: config.idempotent ? 1 : undefined,
       allowAutoTopicCreation: true,
