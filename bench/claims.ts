@@ -1,7 +1,8 @@
 // npm run bench:claims — one hot coupon under 32 connections, against the
-// runtime's ceiling measured the same way in the same run (interleaved rounds,
-// see lib/rounds.ts).
-import { build, cores, startCeiling, startRushgate, table } from "./lib/runtime.ts";
+// runtime's ceiling and the floor under any Durable Object endpoint (a no-op
+// RPC), both measured the same way in the same run (interleaved rounds, see
+// lib/rounds.ts).
+import { build, cores, startCeiling, startRpcFloor, startRushgate, table } from "./lib/runtime.ts";
 import { interleave, total } from "./lib/rounds.ts";
 
 const connections = 32;
@@ -23,6 +24,7 @@ const claim = (url: URL, round: number) => ({
 
 build();
 const ceiling = await startCeiling();
+const floor = await startRpcFloor();
 const app = await startRushgate();
 const created = await fetch(new URL("/api/coupons", app.url), {
   method: "POST",
@@ -33,10 +35,14 @@ if (created.status !== 201) throw new Error(`create failed: ${created.status}`);
 
 const { rows, results } = await interleave(
   { name: "ceiling: constant-JSON Worker", spec: (round) => claim(ceiling.url, round) },
-  [{ name: "claims on one hot coupon", spec: (round) => claim(app.url, round) }],
+  [
+    { name: "floor: no-op RPC to one Durable Object", spec: (round) => claim(floor.url, round) },
+    { name: "claims on one hot coupon", spec: (round) => claim(app.url, round) },
+  ],
   rounds,
 );
 await ceiling.stop();
+await floor.stop();
 
 // Invariant after the load: amount − remaining = the claimants listed = the 200s
 // the clients read, give or take the requests in flight at each deadline (they
@@ -60,6 +66,8 @@ console.log(
     `median of ${rounds} interleaved rounds of ${slice} s (ratio: median of each round's claims/s ÷ that round's ceiling)\n`,
 );
 console.log(table(rows));
+const floorRatio = Number(rows[1]!.ratio);
+console.log(`\nclaims ÷ no-op Durable Object RPC: ${(Number(rows[2]!.ratio) / floorRatio).toFixed(2)}`);
 const ok = sold === listed && seen.read <= sold && sold <= seen.read + slack && seen.errors === 0 && seen.read === seen.replies;
 console.log(
   `\ninvariant amount − remaining = claims listed: ${sold} = ${listed}; 200s read ${seen.read} of ${seen.replies} replies ` +

@@ -68,6 +68,28 @@ export function startCeiling(): Promise<Runtime> {
   });
 }
 
+/**
+ * The floor under any Durable Object endpoint: a Worker that parses the JSON body
+ * and makes one no-op RPC to a single SQLite-backed object. Whatever an endpoint
+ * costs beyond this is its own work.
+ */
+export function startRpcFloor(): Promise<Runtime> {
+  return start({
+    modules: true,
+    compatibilityDate: "2026-11-01",
+    durableObjects: { FLOOR: { className: "Floor", useSQLite: true } },
+    script: `
+      import { DurableObject } from "cloudflare:workers";
+      export class Floor extends DurableObject { hit(user) { return { status: "OK", user }; } }
+      export default {
+        async fetch(request, env) {
+          const body = await request.json();
+          return Response.json(await env.FLOOR.getByName("hot").hit(body.user_id));
+        },
+      };`,
+  });
+}
+
 export const cores = () => (globalThis.navigator?.hardwareConcurrency ?? 0);
 
 export function table(rows: Record<string, string | number>[]): string {
