@@ -1,22 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
+import type { StoredEvent } from "../lib/actor";
+import type { PullResult, RelayEntry } from "../lib/bridge-wire";
 import type { Envelope } from "../lib/envelope";
 import { shardOf } from "../lib/hash";
 import { migrate } from "../lib/migrations";
-
-export type RelayEntry = { pos: number; event: Envelope<Record<string, string | number | boolean | null>> };
-export type PullResult = { entries: RelayEntry[]; cursor: number };
+import { toEnvelope } from "../lib/outbox";
 
 // Six columns a row, under the 100 bound parameters a statement may have.
 const ROWS_PER_INSERT = 16;
 
-type LogRow = { pos: number; id: string; type: string; aggregate: string; seq: number; time: string; data: string };
+type LogRow = { pos: number; type: string; aggregate: string; seq: number; time: string; data: string };
 
 /** How many relay shards there are: fixed per deployment (changing it reorders aggregates in flight). */
 export const relayShards = (env: Env) => Number(env.RELAY_SHARDS);
 
+/** Relay shard `n` of `relayShards(env)`. */
+export const relayShard = (env: Env, n: number) => env.RELAY.getByName(`relay-${n}`);
+
 /** The relay shard that carries an aggregate's events, so one aggregate stays in order. */
-export const relayFor = (env: Env, aggregate: string) =>
-  env.RELAY.getByName(`relay-${shardOf(aggregate, relayShards(env))}`);
+export const relayFor = (env: Env, aggregate: string) => relayShard(env, shardOf(aggregate, relayShards(env)));
 
 /**
  * A relay shard: a durable, ordered log of events pushed by actors' outboxes,
@@ -92,7 +94,7 @@ export class Relay extends DurableObject<Env> {
    * RPC for the bridge: trims everything up to `ack`, then returns entries after
    * it. With nothing to return it waits up to `waitMs` for an append.
    */
-  async pull(ack: number, limit: number, waitMs: number): Promise<PullResult> {
+  async pull(ack: number, limit: number, waitMs: number): Promise<PullResult<StoredEvent>> {
     this.sql.exec("DELETE FROM log WHERE pos <= ?", ack);
     let entries = this.read(ack, limit);
     if (!entries.length && waitMs > 0) {
@@ -114,13 +116,10 @@ export class Relay extends DurableObject<Env> {
   }
 
   /** RPC: entries after a position, without acknowledging anything. */
-  read(after: number, limit: number): RelayEntry[] {
+  read(after: number, limit: number): RelayEntry<StoredEvent>[] {
     return this.sql
-      .exec<LogRow>("SELECT * FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
+      .exec<LogRow>("SELECT pos, type, aggregate, seq, time, data FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
       .toArray()
-      .map((r) => ({
-        pos: r.pos,
-        event: { id: r.id, type: r.type, aggregate: r.aggregate, seq: r.seq, time: r.time, data: JSON.parse(r.data) },
-      }));
+      .map((r) => ({ pos: r.pos, event: toEnvelope(r) as StoredEvent }));
   }
 }

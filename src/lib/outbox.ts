@@ -24,6 +24,16 @@ export const outboxMigration: Migration = {
 
 type OutboxRow = { seq: number; type: string; aggregate: string; time: string; data: string };
 
+/** An envelope from a stored row (the outbox's, or a relay log's): the id is always `${aggregate}:${seq}`. */
+export const toEnvelope = (r: OutboxRow): Envelope => ({
+  id: `${r.aggregate}:${r.seq}`,
+  type: r.type,
+  aggregate: r.aggregate,
+  seq: r.seq,
+  time: r.time,
+  data: JSON.parse(r.data),
+});
+
 export class Outbox {
   // The last seq used; read once, then kept in memory so an append is one INSERT.
   private last: number | undefined;
@@ -71,13 +81,6 @@ export class Outbox {
     return this.sql
       .exec<OutboxRow>("SELECT seq, type, aggregate, time, data FROM outbox ORDER BY seq LIMIT ?", limit)
       .toArray()
-      .map((r) => ({
-        id: `${r.aggregate}:${r.seq}`,
-        type: r.type,
-        aggregate: r.aggregate,
-        seq: r.seq,
-        time: r.time,
-        data: JSON.parse(r.data),
-      }));
+      .map(toEnvelope);
   }
 }

@@ -4,7 +4,8 @@ import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { z } from "zod";
-import { relayShards } from "../actors/relay";
+import { relayShard, relayShards } from "../actors/relay";
+import type { IngestResult as WireResult } from "../lib/bridge-wire";
 import { HttpError } from "../lib/errors";
 import { jsonBody, parse } from "../lib/validation";
 import {
@@ -31,10 +32,7 @@ const ingestBody = z.object({
     .max(500),
 });
 
-/** What the bridge does with each message: produce a reply, or dead-letter it. */
-export type IngestResult =
-  | { ok: true; reply?: { topic: string; key: string; value: Reply } }
-  | { ok: false; error: string };
+type IngestResult = WireResult<Reply>;
 
 const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
@@ -80,12 +78,12 @@ export const internal = new Hono<{ Bindings: Env }>()
   .get("/relay", (c) => c.json({ shards: relayShards(c.env) }))
   .get("/relay/:shard/backlog", async (c) => {
     const shard = shardParam(c.env, c.req.param("shard"));
-    return c.json({ backlog: await c.env.RELAY.getByName(`relay-${shard}`).backlog() });
+    return c.json({ backlog: await relayShard(c.env, shard).backlog() });
   })
   .post("/relay/:shard/pull", jsonBody(pullBody), async (c) => {
     const shard = shardParam(c.env, c.req.param("shard"));
     const { ack, limit, wait_ms } = c.req.valid("json");
-    return c.json(await c.env.RELAY.getByName(`relay-${shard}`).pull(ack, limit, wait_ms));
+    return c.json(await relayShard(c.env, shard).pull(ack, limit, wait_ms));
   })
   .post("/ingest", jsonBody(ingestBody), async (c) => {
     const { messages, abandon } = c.req.valid("json");

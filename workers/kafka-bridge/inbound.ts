@@ -5,7 +5,7 @@
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Logger } from "../lib/log.ts";
 import { metrics } from "./metrics.ts";
-import { RetryableError, type IngestMessage, type WorkerClient } from "./worker-client.ts";
+import { RetryableError, type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
 
 export const inboundTopics = ["events.bet_placed", "coupon.create.req", "coupon.claim.req", "coupon.get.req"];
 const couponRequest = (topic: string) => topic.startsWith("coupon.") && topic.endsWith(".req");
@@ -71,7 +71,7 @@ export async function startInbound(
   }
 
   /** Acts on the Worker's answer for one message: produce its reply, or dead-letter it. */
-  async function settle(origin: Origin, message: KafkaMessage, result: Awaited<ReturnType<WorkerClient["ingest"]>>["results"][number]) {
+  async function settle(origin: Origin, message: KafkaMessage, result: IngestResult) {
     if (!result.ok) return deadLetter(origin, message, result.error);
     if (result.reply) {
       await send(result.reply.topic, [{ key: result.reply.key, value: JSON.stringify(result.reply.value) }]);
@@ -100,7 +100,7 @@ export async function startInbound(
       key: message.key?.toString() ?? null,
       value,
     }));
-    let results: Awaited<ReturnType<WorkerClient["ingest"]>>["results"] | undefined;
+    let results: IngestResult[] | undefined;
     let failure: Error | undefined;
     if (ingest.length) {
       try {

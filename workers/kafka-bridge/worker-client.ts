@@ -1,11 +1,7 @@
 // The bridge's side of the Worker's /internal endpoints.
-import type { Envelope } from "../../src/lib/envelope.ts";
+import type { IngestMessage, IngestResult, PullResult } from "../../src/lib/bridge-wire.ts";
 
-export type RelayEntry = { pos: number; event: Envelope };
-export type IngestMessage = { topic: string; key?: string | null; value: unknown };
-export type IngestResult =
-  | { ok: true; reply?: { topic: string; key: string; value: unknown } }
-  | { ok: false; error: string };
+export type { IngestMessage, IngestResult };
 
 /** A failure worth retrying: the Worker was unreachable, overloaded or failed. */
 export class RetryableError extends Error {}
@@ -43,7 +39,7 @@ export class WorkerClient {
   }
 
   pull(shard: number, ack: number, limit: number, waitMs: number, signal?: AbortSignal) {
-    return this.call<{ entries: RelayEntry[]; cursor: number }>(
+    return this.call<PullResult>(
       "POST",
       `/internal/relay/${shard}/pull`,
       { ack, limit, wait_ms: waitMs },

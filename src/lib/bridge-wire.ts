@@ -1,0 +1,16 @@
+// The wire between the Worker's /internal endpoints and the Kafka bridge. Both
+// sides import these types, so they cannot drift apart. (`.js` resolves to this
+// folder's .ts under the Worker's and the Node side's module resolution alike.)
+import type { Envelope } from "./envelope.js";
+
+/** A relay log entry: its position in the shard's log, and the event. */
+export type RelayEntry<E = Envelope> = { pos: number; event: E };
+export type PullResult<E = Envelope> = { entries: RelayEntry<E>[]; cursor: number };
+
+/** One inbound Kafka message, as the bridge hands it to the ingest endpoint. */
+export type IngestMessage = { topic: string; key?: string | null; value: unknown };
+
+/** What the bridge does with each message: produce a reply, or dead-letter it. */
+export type IngestResult<V = unknown> =
+  | { ok: true; reply?: { topic: string; key: string; value: V } }
+  | { ok: false; error: string };
