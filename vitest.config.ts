@@ -7,7 +7,13 @@ export default defineConfig({
       {
         plugins: [cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { BRIDGE_TOKEN: "test-bridge-token" } },
+            miniflare: {
+              bindings: {
+                BRIDGE_TOKEN: "test-bridge-token",
+                ADMIN_TOKEN: "test-admin-token",
+                JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+              },
+            },
           })],
         test: { name: "edge", include: ["test/edge/**/*.test.ts"], testTimeout: 60_000 },
       },

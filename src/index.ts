@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
-import { admin } from "./routes/admin";
+import { allowedMethods } from "./lib/methods";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
@@ -15,35 +17,66 @@ export { Coupon } from "./actors/coupon";
 export { Relay } from "./actors/relay";
 export { Wallet } from "./actors/wallet";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<{ Bindings: Env } & AuthVars>();
 
 const limit = (kib: number) =>
   bodyLimit({
     maxSize: kib * 1024,
     onError: (c) => c.json({ error: "PAYLOAD_TOO_LARGE", message: `body over ${kib} KiB` }, 413),
   });
-app.use("/api/*", limit(16));
+
+// Browsers may call the API cross-origin only from configured origins (none by default).
+app.use("/api/*", async (c, next) => {
+  const origins = (c.env.CORS_ORIGINS as string).split(",").map((o) => o.trim()).filter(Boolean);
+  if (!origins.length) return next();
+  return cors({ origin: origins, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"] })(c, next);
+});
+// The credential is checked before any body is read.
+app.use("/api/*", authenticate, limit(16));
+app.use("/internal/*", async (c, next) => {
+  if (!c.env.BRIDGE_TOKEN) throw new HttpError(503, "BRIDGE_DISABLED", "BRIDGE_TOKEN is not set");
+  const token = bearer(c);
+  if (token === null || !(await sameSecret(token, c.env.BRIDGE_TOKEN))) {
+    throw new HttpError(401, "UNAUTHORIZED", "this endpoint needs the bridge token");
+  }
+  await next();
+});
 app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
-app.route("/api", admin);
 app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
 app.route("/internal", internal);
 
-app.notFound((c) => c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+app.notFound((c) => {
+  const allow = allowedMethods(app.routes, c.req.path);
+  if (allow.length) {
+    c.header("Allow", allow.join(", "));
+    return c.json({ error: "METHOD_NOT_ALLOWED", message: `${c.req.method} is not allowed here; use ${allow.join(", ")}` }, 405);
+  }
+  return c.json({ error: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` }, 404);
+});
 
 app.onError((err, c) => {
-  if (err instanceof HttpError) return c.json({ error: err.code, message: err.message }, err.status);
-  if (err instanceof HTTPException && err.status < 500) {
-    const code = err.status === 400 ? "INVALID_JSON" : err.status === 401 ? "UNAUTHORIZED" : "BAD_REQUEST";
-    return c.json({ error: code, message: err.message }, err.status);
+  if (err instanceof HttpError || (err instanceof HTTPException && err.status < 500)) {
+    const status = err.status as HttpError["status"];
+    const code =
+      err instanceof HttpError
+        ? err.code
+        : status === 401
+          ? "UNAUTHORIZED"
+          : /json/i.test(err.message)
+            ? "INVALID_JSON"
+            : "BAD_REQUEST";
+    if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="rushgate"');
+    return c.json({ error: code, message: err.message }, status);
   }
   // Never leak a stack trace; the log keeps it.
   console.error(err);
   return c.json({ error: "INTERNAL_ERROR", message: "internal error" }, 500);
 });
 
+export { app };
 export default app;

@@ -1,3 +1,4 @@
+import { isUserId } from "../lib/ids";
 import { Actor } from "../lib/actor";
 import { fail, ok, type Result } from "../lib/errors";
 import {
@@ -109,7 +110,7 @@ export function betOwner(betId: string): string | null {
   try {
     const binary = atob(m[1]!.replace(/-/g, "+").replace(/_/g, "/"));
     const userId = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-    return userId.length >= 1 && userId.length <= 128 && newBetId(userId).split(".")[0] === m[1] ? userId : null;
+    return isUserId(userId) && newBetId(userId).split(".")[0] === m[1] ? userId : null;
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { validator } from "hono/validator";
 import { z } from "zod";
+import { isUserId } from "./ids";
 import { HttpError } from "./errors";
 
 /** Throws a 400 naming the first offending field. */
@@ -33,11 +34,20 @@ export const jsonBody = <S extends z.ZodType>(schema: S, options: { optional?: b
     return parse(schema, value);
   });
 
-export const query = <S extends z.ZodType>(schema: S) =>
-  validator("query", (value) => parse(schema, value));
+export const query = <S extends z.ZodType>(schema: S) => validator("query", (value) => parse(schema, value));
 
-/** A user id: any 1–128 characters. */
-export const userId = z.string().min(1, "required").max(128, "at most 128 characters");
+/**
+ * A user id: 1–128 UTF-16 code units of well-formed Unicode without control
+ * characters. zod's own `max` counts code points, so the one predicate decides.
+ */
+export const userId = z
+  .string()
+  .refine(isUserId, "a user id: 1 to at most 128 characters (UTF-16 code units) of well-formed Unicode, no control characters");
+
+/** A short label such as an event or market name: well-formed, 1–128 UTF-16 code units. */
+export const label = z
+  .string()
+  .refine((s) => s.length >= 1 && s.length <= 128 && s.isWellFormed(), "1–128 characters of well-formed Unicode");
 
 /** `?limit=&cursor=` for a paged read: limit 1–1,000; cursor a sequence number from a previous page. */
 export const pageQuery = (defaultLimit: number) =>

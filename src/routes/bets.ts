@@ -1,24 +1,23 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { betOwner, canonicalOdds } from "../actors/wallet";
+import { actFor, type AuthVars, service, signedIn } from "../lib/auth";
 import { HttpError, unwrap } from "../lib/errors";
 import { idempotencyKey, replyStored } from "../lib/idempotency";
-import { jsonBody, userId } from "../lib/validation";
+import { userLimit } from "../lib/limits";
+import { jsonBody, label, userId } from "../lib/validation";
 import { amountCents, wallet } from "./wallets";
 
-const label = z.string().min(1, "required").max(128, "at most 128 characters");
-const odds = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const text = canonicalOdds(v);
-    if (text === null) {
-      ctx.addIssue({ code: "custom", message: "decimal odds above 1 and at most 1000, with at most 4 decimals" });
-      return z.NEVER;
-    }
-    return text;
-  });
+const odds = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const text = canonicalOdds(v);
+  if (text === null) {
+    ctx.addIssue({ code: "custom", message: "decimal odds above 1 and at most 1000, with at most 4 decimals" });
+    return z.NEVER;
+  }
+  return text;
+});
 
-const placeBody = z.object({
+const placeBody = z.strictObject({
   user_id: userId,
   event_id: label,
   market: label,
@@ -26,7 +25,7 @@ const placeBody = z.object({
   stake_cents: amountCents,
   odd_value: odds,
 });
-const settleBody = z.object({ result: z.enum(["WON", "LOST", "VOID"]) });
+const settleBody = z.strictObject({ result: z.enum(["WON", "LOST", "VOID"]) });
 
 /** The bettor of a bet id: ids encode their user, so a bet routes to its wallet without a lookup. */
 function owner(betId: string): string {
@@ -35,17 +34,18 @@ function owner(betId: string): string {
   return user;
 }
 
-export const bets = new Hono<{ Bindings: Env }>()
-  .post("/", idempotencyKey, jsonBody(placeBody), async (c) => {
+export const bets = new Hono<{ Bindings: Env } & AuthVars>()
+  .post("/", signedIn, userLimit("bet"), idempotencyKey, jsonBody(placeBody), async (c) => {
     const { user_id, ...bet } = c.req.valid("json");
+    actFor(c, user_id);
     return replyStored(c, await wallet(c.env, user_id).placeBet(user_id, bet, c.var.idempotency));
   })
-  .get("/:bet_id", async (c) => {
-    const betId = c.req.param("bet_id");
-    const user = owner(betId);
-    return c.json(unwrap(await wallet(c.env, user).getBet(user, betId)));
+  .get("/:bet_id", signedIn, async (c) => {
+    const user = owner(c.req.param("bet_id"));
+    actFor(c, user);
+    return c.json(unwrap(await wallet(c.env, user).getBet(user, c.req.param("bet_id"))));
   })
-  .post("/:bet_id/settle", idempotencyKey, jsonBody(settleBody), async (c) => {
+  .post("/:bet_id/settle", service, idempotencyKey, jsonBody(settleBody), async (c) => {
     const betId = c.req.param("bet_id");
     const user = owner(betId);
     const { result } = c.req.valid("json");

@@ -18,6 +18,7 @@ import { consumeUntil, headerOf, produce, waitForZeroLag, type Seen } from "../n
 const root = new URL("../..", import.meta.url).pathname;
 const run = `e2e${Date.now().toString(36)}`;
 const token = `token-${run}`;
+const adminToken = `admin-${run}`;
 const scratch = mkdtempSync(join(tmpdir(), "rushgate-e2e-"));
 const archiveDir = join(scratch, "archive");
 const archiveSchema = run; // isolates this run's tables on a shared PostgreSQL
@@ -78,7 +79,7 @@ const startArchiver = () => start("archiver", [process.execPath, "workers/archiv
 async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(workerUrl + path, {
     method,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -96,6 +97,7 @@ beforeAll(async () => {
       "--port", String(port),
       "--ip", "127.0.0.1",
       "--var", `BRIDGE_TOKEN:${token}`,
+      "--var", `ADMIN_TOKEN:${adminToken}`,
       "--persist-to", join(scratch, "worker-state"),
       "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false",

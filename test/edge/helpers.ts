@@ -2,16 +2,17 @@ import { SELF, env, runDurableObjectAlarm } from "cloudflare:test";
 import { relayFor } from "../../src/actors/relay";
 import type { Actor, StoredEvent } from "../../src/lib/actor";
 
-export type Reply = { status: number; body: any };
+export type Reply = { status: number; body: any; headers: Headers };
+
+/** The test deployment's secrets (vitest.config.ts sets them as bindings). */
+export const ADMIN_TOKEN = "test-admin-token";
+export const JWT_SECRET = "test-jwt-secret-0123456789abcdef";
+export const serviceAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const anonymous = { authorization: "" };
 
 /** Calls the Worker through its real fetch handler and reads the JSON reply. */
 export async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-  }
-  const res = await SELF.fetch(`https://rushgate.test${path}`, init);
+  const res = await raw(method, path, body, headers);
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -19,11 +20,27 @@ export async function call(method: string, path: string, body?: unknown, headers
   } catch {
     throw new Error(`non-JSON reply ${res.status} to ${method} ${path}: ${text.slice(0, 200)}`);
   }
-  return { status: res.status, body: parsed };
+  // Headers are there to read, but left out of deep-equality checks on replies.
+  return Object.defineProperty({ status: res.status, body: parsed }, "headers", { value: res.headers }) as Reply;
+}
+
+/**
+ * Sends a request through the Worker's real fetch handler. Requests carry the
+ * service token unless `headers` names an authorization; an empty one sends none.
+ */
+export function raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  const all: Record<string, string> = { ...serviceAuth, ...headers };
+  if (all.authorization === "") delete all.authorization;
+  const init: RequestInit = { method, headers: all };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  return SELF.fetch(`https://rushgate.test${path}`, init);
 }
 
 export const post = (path: string, body?: unknown, headers?: Record<string, string>) => call("POST", path, body, headers);
-export const get = (path: string) => call("GET", path);
+export const get = (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers);
 
 /** A name no other test uses, so tests never share an actor. */
 let n = 0;
@@ -53,7 +70,8 @@ export const bridgeAuth = { authorization: "Bearer test-bridge-token" };
 export const key = (k: string = unique("key")) => ({ "idempotency-key": k });
 
 /** Sends a mutating wallet/bet POST with a fresh Idempotency-Key. */
-export const send = (path: string, body?: unknown) => post(path, body, key());
+export const send = (path: string, body?: unknown, headers?: Record<string, string>) =>
+  post(path, body, { ...key(), ...headers });
 
 /** Sends the same request as one retrying client would: same path, body and key. */
 export const sendWith = (k: string, path: string, body?: unknown) => post(path, body, key(k));

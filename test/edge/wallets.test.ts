@@ -2,7 +2,7 @@ import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:te
 import { describe, expect, it } from "vitest";
 import { IdempotencyStore, IDEMPOTENCY_TTL_MS } from "../../src/lib/idempotency";
 import { ok } from "../../src/lib/errors";
-import { deposit, get, key, post, send, sendWith, unique, walletEvents } from "./helpers";
+import { deposit, get, key, post, send, sendWith, serviceAuth, unique, walletEvents } from "./helpers";
 
 const w = (user: string) => `/api/wallets/${encodeURIComponent(user)}`;
 const withdraw = (user: string, amount_cents: number) => send(`${w(user)}/withdrawals`, { amount_cents });
@@ -220,7 +220,7 @@ describe("idempotency", () => {
     const first = await sendWith(k, `${w(user)}/deposits`, { amount_cents: 100 });
     const again = await SELF.fetch(`https://rushgate.test${w(user)}/deposits`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": k },
+      headers: { "content-type": "application/json", "idempotency-key": k, ...serviceAuth },
       // Same body, other key order and spacing: the same request.
       body: '{ "amount_cents" : 100 }',
     });

@@ -16,6 +16,7 @@ import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
 import { consumeUntil, headerOf, produce } from "./kafka-helpers.ts";
 
 const token = "node-test-token";
+const adminToken = "node-test-admin-token";
 const run = Date.now().toString(36);
 let kafka: KafkaHandle;
 let worker: Runtime;
@@ -24,7 +25,7 @@ const bridges: Bridge[] = [];
 const api = (path: string, body?: unknown) =>
   fetch(new URL(path, worker.url), {
     method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
 
@@ -53,7 +54,7 @@ async function bridge(workerUrl: string, groupId: string, withKafka = true, arch
 
 beforeAll(async () => {
   build();
-  [kafka, worker] = await Promise.all([startKafka(), startRushgate({ BRIDGE_TOKEN: token })]);
+  [kafka, worker] = await Promise.all([startKafka(), startRushgate({ BRIDGE_TOKEN: token, ADMIN_TOKEN: adminToken })]);
   await bridge(worker.url.href, `bridge-${run}`);
 }, 120_000);
 
