@@ -222,7 +222,7 @@ describe("CORS", () => {
   });
 
   it("allows exactly the configured origins", async () => {
-    const configured = { ...env, CORS_ORIGINS: "https://console.example" } as Env;
+    const configured = { ...env, CORS_ORIGINS: "https://console.example" } as unknown as Env;
     const preflight = (origin: string) =>
       app.request(
         "/api/coupons",
