@@ -1,20 +1,8 @@
 import { Hono } from "hono";
-import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
+import { couponClaim as claimBody, couponCreate as createBody, couponName } from "../lib/coupon-schemas";
 import { unwrap } from "../lib/errors";
-import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
-
-export const couponName = z
-  .string()
-  .min(1, "required")
-  .max(64, "at most 64 characters")
-  .regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, _ and -");
-
-const createBody = z.object({
-  name: couponName,
-  amount: z.number().int().positive().max(10_000_000),
-});
-const claimBody = z.object({ user_id: userId, coupon_name: couponName });
+import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
 const claimStatus = { CLAIMED: 200, ALREADY_CLAIMED: 409, SOLD_OUT: 409, NOT_FOUND: 404 } as const;
 
