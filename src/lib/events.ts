@@ -95,6 +95,11 @@ type Spec = {
   about: string;
   /** The same event, also sent to an original system's topic in that system's shape. */
   also?: { topic: string; value: (data: any) => Record<string, unknown> };
+  /**
+   * For a movement that posts a ledger entry: its kind, balance and sign. The
+   * entry itself is in `data.entry`; this describes events written before it was.
+   */
+  ledger?: { kind: LedgerKind; balance: "cash" | "bonus"; sign: 1 | -1 };
 };
 
 export const CATALOGUE = {
@@ -157,12 +162,14 @@ export const CATALOGUE = {
   "wallet.deposited": {
     aggregate: "wallet",
     topic: TOPICS.wallet,
+    ledger: { kind: "DEPOSIT", balance: "cash", sign: 1 },
     about: "cash was deposited (posts a DEPOSIT entry)",
     data: wallet({ amount_cents: cents, ...posting }),
   },
   "wallet.withdrawn": {
     aggregate: "wallet",
     topic: TOPICS.wallet,
+    ledger: { kind: "WITHDRAWAL", balance: "cash", sign: -1 },
     about: "cash was withdrawn (posts a WITHDRAWAL entry; `amount_cents` is positive, `entry.amount_cents` negative)",
     data: wallet({ amount_cents: cents, ...posting }),
   },
@@ -175,6 +182,7 @@ export const CATALOGUE = {
   "wallet.captured": {
     aggregate: "wallet",
     topic: TOPICS.wallet,
+    ledger: { kind: "CAPTURE", balance: "cash", sign: -1 },
     about: "a hold was captured: `amount_cents` left the balance, `released_cents` returned to available (posts a CAPTURE entry)",
     data: wallet({ hold_id: text, amount_cents: cents, released_cents: cents, ref: text.nullable(), ...posting }),
   },
@@ -187,12 +195,14 @@ export const CATALOGUE = {
   "wallet.winnings_credited": {
     aggregate: "wallet",
     topic: TOPICS.wallet,
+    ledger: { kind: "WINNINGS", balance: "cash", sign: 1 },
     about: "a won bet paid out (posts a WINNINGS entry)",
     data: wallet({ amount_cents: cents, bet_id: text, ...posting }),
   },
   "wallet.bonus_credited": {
     aggregate: "wallet",
     topic: TOPICS.wallet,
+    ledger: { kind: "BONUS_CREDIT", balance: "bonus", sign: 1 },
     about: "a bonus award was credited to the bonus balance, once per award id (posts a BONUS_CREDIT entry)",
     data: wallet({ amount_cents: cents, award_id: text, ...posting }),
   },
@@ -270,8 +280,9 @@ export const EXTERNAL_TOPICS = { [TOPICS.betPlaced]: "bet.placed_external" } as 
 
 /** The wallet event types that post a ledger entry (their data has `entry`). */
 export const LEDGER_EVENT_TYPES = (Object.keys(CATALOGUE) as EventType[]).filter(
-  (t) => "entry" in CATALOGUE[t].data.shape,
+  (t) => "ledger" in CATALOGUE[t],
 ) as LedgerEventType[];
+export const ledgerOf = (type: LedgerEventType): NonNullable<Spec["ledger"]> => CATALOGUE[type].ledger;
 export type LedgerEventType = {
   [T in EventType]: EventData<T> extends { entry: LedgerEntry } ? T : never;
 }[EventType];
