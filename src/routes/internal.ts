@@ -5,6 +5,7 @@ import { z } from "zod";
 import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
 import { TOPICS } from "../lib/events";
+import { oddsMessage } from "../lib/odds";
 import { jsonBody, parse } from "../lib/validation";
 import {
   couponRequestTopics,
@@ -14,6 +15,7 @@ import {
   type CouponRequestTopic,
   type Reply,
 } from "./coupon-protocol";
+import { applyOdds } from "./odds";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
@@ -37,6 +39,12 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
   if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.oddsUpdates) {
+    const msg = oddsMessage.safeParse(value);
+    if (!msg.success) return { ok: false, error: `odds_updates: ${msg.error.issues[0]?.path.join(".")}: ${msg.error.issues[0]?.message}` };
+    await applyOdds(env, msg.data); // a stale version is ignored and counted, not an error
+    return { ok: true };
+  }
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
