@@ -205,7 +205,7 @@ export class CampaignShard extends Actor<"campaign"> {
     for (;;) {
       const s = this.state();
       if (!s) return { status: "NOT_FOUND" };
-      const now = Date.now();
+      const now = this.clock();
       if (now < s.meta.start_ms) return { status: "NOT_STARTED" };
       if (s.stock.total > 0 && now < s.meta.end_ms) return this.take(s, userId);
       // Off the hot path: a user who already opened hears their amount, even after the end.

@@ -22,7 +22,6 @@ async function createCampaign(inventory: Counts, shards?: number, window = { sta
 const open = (id: string, user_id: string) => post(`/api/campaigns/${id}/open`, { user_id });
 const view = async (id: string) => (await get(`/api/campaigns/${id}`)).body;
 const shardStub = (id: string, k: number) => env.CAMPAIGN_SHARD.getByName(`${id}/${k}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `n` distinct user ids that hash to shard `k` of `shards`. */
 function usersOn(k: number, shards: number, n: number, prefix = "u"): string[] {
@@ -154,14 +153,20 @@ describe("campaign window (the Durable Object's clock)", () => {
   });
 
   it("opens from the start time on, and not from the end time on", async () => {
-    const edge = 3_000;
-    const starting = await createCampaign({ "1": 5 }, 1, { start: edge, end: HOUR });
-    const ending = await createCampaign({ "1": 5 }, 1, { start: -HOUR, end: edge });
-    const deadline = Date.now() + edge;
+    const starting = await createCampaign({ "1": 5 }, 1, { start: HOUR, end: 2 * HOUR });
+    const ending = await createCampaign({ "1": 5 }, 1, { start: -HOUR, end: HOUR });
+    // The shard's clock is injected: each open is checked at an exact instant.
+    const at = async (id: string, ms: number) =>
+      runInDurableObject(shardStub(id, 0), (s: unknown) => void ((s as { clock: () => number }).clock = () => ms));
+    const start = Date.parse((await view(starting)).start_time);
+    const end = Date.parse((await view(ending)).end_time);
+    await at(starting, start - 1);
     expect((await open(starting, "early")).body.status).toBe("NOT_STARTED");
-    expect(await open(ending, "in-time")).toEqual({ status: 200, body: { status: "OK", amount: 1 } });
-    await sleep(deadline - Date.now() + 250);
+    await at(starting, start);
     expect((await open(starting, "on-time")).body).toEqual({ status: "OK", amount: 1 });
+    await at(ending, end - 1);
+    expect(await open(ending, "in-time")).toEqual({ status: 200, body: { status: "OK", amount: 1 } });
+    await at(ending, end);
     expect(await open(ending, "late")).toEqual({ status: 400, body: { status: "ENDED" } });
     // A user who opened in time still hears their amount.
     expect((await open(ending, "in-time")).body).toEqual({ status: "ALREADY_OPENED", amount: 1 });
