@@ -47,6 +47,11 @@ export class Coupon extends Actor<"coupon"> {
   // Loaded once, then kept in step with storage after each committed change.
   private cached: State | null | undefined;
 
+  /** A failed mutation may have run ahead of storage (a claim inside `once`): re-read. */
+  protected override rollback(): void {
+    this.cached = undefined;
+  }
+
   private state(): State | null {
     if (this.cached === undefined) {
       const row = this.sql.exec<{ name: string; amount: number }>("SELECT name, amount FROM coupon").toArray()[0];

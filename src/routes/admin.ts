@@ -23,6 +23,6 @@ export const admin = new Hono<{ Bindings: Env }>().post(
   async (c) => {
     const user = parse(userId, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).deposit(user, amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).deposit(amount_cents, c.var.idempotency));
   },
 );

@@ -38,16 +38,16 @@ function owner(betId: string): string {
 export const bets = new Hono<{ Bindings: Env }>()
   .post("/", idempotencyKey, jsonBody(placeBody), async (c) => {
     const { user_id, ...bet } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user_id).placeBet(user_id, bet, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user_id).placeBet(bet, c.var.idempotency));
   })
   .get("/:bet_id", async (c) => {
     const betId = c.req.param("bet_id");
     const user = owner(betId);
-    return c.json(unwrap(await wallet(c.env, user).getBet(user, betId)));
+    return c.json(unwrap(await wallet(c.env, user).getBet(betId)));
   })
   .post("/:bet_id/settle", idempotencyKey, jsonBody(settleBody), async (c) => {
     const betId = c.req.param("bet_id");
     const user = owner(betId);
     const { result } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).settleBet(user, betId, result, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).settleBet(betId, result, c.var.idempotency));
   });

@@ -19,7 +19,7 @@ export const wallet = (env: Env, user: string) => env.WALLET.getByName(user);
 export const wallets = new Hono<{ Bindings: Env }>()
   .get("/:user_id", async (c) => {
     const user = parse(userId, c.req.param("user_id"));
-    return c.json(await wallet(c.env, user).view(user));
+    return c.json(await wallet(c.env, user).view());
   })
   .get("/:user_id/ledger", query(pageQuery(100)), async (c) => {
     const user = parse(userId, c.req.param("user_id"));
@@ -29,12 +29,12 @@ export const wallets = new Hono<{ Bindings: Env }>()
   .post("/:user_id/withdrawals", idempotencyKey, jsonBody(amountBody), async (c) => {
     const user = parse(userId, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).withdraw(user, amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).withdraw(amount_cents, c.var.idempotency));
   })
   .post("/:user_id/holds", idempotencyKey, jsonBody(holdBody), async (c) => {
     const user = parse(userId, c.req.param("user_id"));
     const { amount_cents, ref } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).placeHold(user, amount_cents, ref ?? null, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).placeHold(amount_cents, ref ?? null, c.var.idempotency));
   })
   .get("/:user_id/holds/:hold_id", async (c) => {
     const user = parse(userId, c.req.param("user_id"));
@@ -45,10 +45,10 @@ export const wallets = new Hono<{ Bindings: Env }>()
     const user = parse(userId, c.req.param("user_id"));
     const hold = parse(holdId, c.req.param("hold_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).capture(user, hold, amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).capture(hold, amount_cents, c.var.idempotency));
   })
   .post("/:user_id/holds/:hold_id/release", idempotencyKey, async (c) => {
     const user = parse(userId, c.req.param("user_id"));
     const hold = parse(holdId, c.req.param("hold_id"));
-    return replyStored(c, await wallet(c.env, user).release(user, hold, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).release(hold, c.var.idempotency));
   });

@@ -2,6 +2,7 @@ import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { shardOf, split, Stock, sumCounts, uniform, type Counts } from "../../src/actors/packets";
+import { stableHash } from "../../src/lib/hash";
 import { eventsOf, get, post, type Reply } from "./helpers";
 
 const HOUR = 3_600_000;
@@ -486,11 +487,18 @@ describe("packet arithmetic", () => {
     expect(chi).toBeLessThan(27.9); // p = 0.001 for 9 degrees of freedom
   });
 
-  it("a user always lands on the same shard", () => {
+  it("a user's shard is FNV-1a (32-bit) of the UTF-8 user id, mod shards: pinned answers", () => {
+    // Published FNV-1a test vectors, and answers from an independent implementation
+    // (so a changed hash, seed or byte encoding fails here, and would move users).
+    expect(stableHash("")).toBe(0x811c9dc5);
+    expect(stableHash("a")).toBe(0xe40c292c);
+    expect(stableHash("foobar")).toBe(0xbf9cf968);
+    expect(stableHash("é")).toBe(0x1e9de8c1); // bytes c3 a9: UTF-8, not UTF-16
+    expect(stableHash("user-42")).toBe(0x026073ab);
+    expect([shardOf("a", 8), shardOf("foobar", 256), shardOf("é", 256), shardOf("user-42", 8)]).toEqual([4, 104, 193, 3]);
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 128 }), fc.integer({ min: 1, max: 256 }), (user, shards) => {
         const k = shardOf(user, shards);
-        expect(k).toBe(shardOf(user, shards));
         expect(k).toBeGreaterThanOrEqual(0);
         expect(k).toBeLessThan(shards);
       }),

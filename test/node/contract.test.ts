@@ -89,9 +89,9 @@ beforeAll(async () => {
   }
   // Bonus credits have no HTTP route yet (the offers engine calls the RPC).
   const wallets = await worker.miniflare.getDurableObjectNamespace("WALLET");
-  type BonusRpc = { creditBonus(user: string, award: string, cents: number, ref: string): Promise<{ ok: boolean }> };
+  type BonusRpc = { creditBonus(award: string, cents: number, ref: string): Promise<{ ok: boolean }> };
   const stub = wallets.get(wallets.idFromName(user)) as unknown as BonusRpc;
-  expect((await stub.creditBonus(user, `award-${run}`, 300, "offer-1")).ok).toBe(true);
+  expect((await stub.creditBonus(`award-${run}`, 300, "offer-1")).ok).toBe(true);
   // The last movement, so its arrival means all of the wallet's events arrived (outboxes deliver in order).
   expect((await http("POST", `${w}/deposits`, { amount_cents: 1 }, idem())).status).toBe(201);
 
