@@ -2,8 +2,9 @@
 // secret BRIDGE_TOKEN). Without the secret they are off.
 import { Hono } from "hono";
 import { z } from "zod";
-import { relayShard, relayShards } from "../actors/relay";
+import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
+import { TOPICS } from "../lib/events";
 import { jsonBody, parse } from "../lib/validation";
 import {
   couponRequestTopics,
@@ -35,7 +36,7 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
-  if (topic === "events.bet_placed") return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
