@@ -8,6 +8,7 @@ const keys: Record<string, string> = {
   coupon: "aggregate `coupon:{name}`",
   campaign: "aggregate `campaign:{id}` or `campaign:{id}/{shard}`",
   wallet: "aggregate `wallet:{user_id}`",
+  odds: "aggregate `odds:{event_id}`",
   kafka: "the original message's key",
 };
 
