@@ -9,10 +9,12 @@
 //    back to back; updates per second until every socket has every update.
 // 3. Memory: workerd's RSS before and after opening the sockets, per socket.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { median } from "./lib/rounds.ts";
 import { build, startRushgate, table } from "./lib/runtime.ts";
 
+// workerd holds two file descriptors per socket: 10,000 sockets need a
+// descriptor limit above 20,000 (`ulimit -n`); this machine's hard limit is 20,000.
 const SOCKETS = Number(process.env.FEED_SOCKETS ?? 10_000);
 const FANOUT_SOCKETS = Number(process.env.FEED_FANOUT_SOCKETS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -46,6 +48,15 @@ async function postOdds(eventId: string): Promise<void> {
   });
   if (res.status !== 201) throw new Error(`POST /api/odds: ${res.status} ${await res.text()}`);
 }
+
+/** The workerd processes Miniflare started. */
+function workerdPids(): string[] {
+  const pids = execFileSync("pgrep", ["-P", String(process.pid)]).toString().trim().split(/\s+/).filter(Boolean);
+  return pids.filter((pid) => /^Name:\s*workerd/m.test(readFileSync(`/proc/${pid}/status`, "utf8")));
+}
+
+/** Open file descriptors of workerd: each socket costs some, and the process limit bounds how many sockets fit. */
+const workerdFds = () => workerdPids().reduce((n, pid) => n + readdirSync(`/proc/${pid}/fd`).length, 0);
 
 /** workerd's resident memory (kB): the runtime processes Miniflare started. */
 function workerdRssKb(): number {
@@ -93,6 +104,7 @@ const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.m
 
 // --- 1. one update to 10,000 sockets ---
 const rssBefore = workerdRssKb();
+const fdsBefore = workerdFds();
 let waiting: { version: number; left: number; first?: number; done: (t: number) => void } | null = null;
 const big = await open(SOCKETS, "BENCH_BIG", (_s, v) => {
   if (!waiting || v !== waiting.version) return;
@@ -100,6 +112,8 @@ const big = await open(SOCKETS, "BENCH_BIG", (_s, v) => {
   if (--waiting.left === 0) waiting.done(performance.now());
 });
 const rssAfter = workerdRssKb();
+const fdsPerSocket = (workerdFds() - fdsBefore) / SOCKETS;
+console.error(`${SOCKETS} sockets open; workerd fds per socket: ${fdsPerSocket.toFixed(2)}`);
 // Let the hub go idle (it may hibernate) before the rounds.
 await new Promise((r) => setTimeout(r, 2000));
 const firsts: number[] = [];
@@ -114,6 +128,9 @@ for (let round = 0; round < ROUNDS; round++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 
+// workerd holds two descriptors per socket, so close these before opening more.
+for (const s of big) s.ws.close();
+
 // --- 2. updates per second to 1,000 sockets ---
 let remaining = 0;
 let allDone: () => void = () => {};
@@ -127,7 +144,7 @@ for (let i = 0; i < UPDATES; i++) await postOdds("BENCH_FANOUT");
 await finished;
 const fanoutSeconds = (performance.now() - t0) / 1000;
 
-for (const s of [...big, ...small]) s.ws.close();
+for (const s of small) s.ws.close();
 await app.stop();
 
 console.log(`\nbench:feeds — Miniflare (workerd), ${navigator.hardwareConcurrency} cores, ${ROUNDS} rounds\n`);
