@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel, type ConsumerConfig, type LogEntry } from "kafkajs";
 import { EVENT_TOPICS, EXTERNAL_TOPICS, fromExternalMessage, fromMessage } from "../lib/kafka-message.ts";
+import { groupTimings } from "../lib/kafka-group.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import type { Archive } from "./archive.ts";
@@ -19,7 +20,7 @@ export type ArchiverConfig = {
   clientId?: string;
   topics?: readonly string[];
   log?: Logger;
-  /** kafkajs consumer settings (sessionTimeout, heartbeatInterval, …) over the defaults. */
+  /** kafkajs consumer settings (sessionTimeout, heartbeatInterval, …) over the defaults (lib/kafka-group.ts). */
   consumer?: Omit<ConsumerConfig, "groupId">;
   /** Called when the consumer crashed and kafkajs will not restart it. */
   onFatal?: (error: Error) => void;
@@ -53,7 +54,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(log),
   });
-  const consumer = kafka.consumer({ allowAutoTopicCreation: true, ...config.consumer, groupId });
+  const consumer = kafka.consumer({ allowAutoTopicCreation: true, ...groupTimings({}), ...config.consumer, groupId });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     log.error("consumer crashed", { error: payload.error.message, restart: payload.restart });
     if (!payload.restart) config.onFatal?.(payload.error);

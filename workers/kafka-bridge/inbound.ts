@@ -3,6 +3,7 @@
 // only after the Worker has answered for it (or the message was parked in a
 // .retry or .dlq topic).
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { GroupTimings } from "../lib/kafka-group.ts";
 import type { Logger } from "../lib/log.ts";
 import { metrics } from "./metrics.ts";
 import { RetryableError, type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
@@ -10,7 +11,7 @@ import { RetryableError, type IngestMessage, type IngestResult, type WorkerClien
 export const inboundTopics = ["events.bet_placed", "coupon.create.req", "coupon.claim.req", "coupon.get.req"];
 const couponRequest = (topic: string) => topic.startsWith("coupon.") && topic.endsWith(".req");
 
-export type InboundOptions = { groupId: string; retryAttempts: number; retryBaseMs: number };
+export type InboundOptions = { groupId: string; retryAttempts: number; retryBaseMs: number; group?: GroupTimings };
 
 type Origin = { topic: string; partition: number; offset: string };
 
@@ -24,7 +25,7 @@ export async function startInbound(
   options: InboundOptions,
   log: Logger,
 ): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: true });
+  const consumer = kafka.consumer({ ...options.group, groupId: options.groupId, allowAutoTopicCreation: true });
   await consumer.connect();
   // A new group starts at the earliest retained message, not the latest: what was
   // produced before the bridge first joined is delivered, not skipped. Replays are
