@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
@@ -39,6 +40,8 @@ export type Archive = {
    * Throws on an envelope that cannot be stored (see envelopeError).
    */
   insert(envelopes: Envelope[]): Promise<{ inserted: number }>;
+  /** Throws unless the database answers (`SELECT 1`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -58,6 +61,10 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
     await setup.connect();
     await setup.query(useSchema).finally(() => setup.end());
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, options: `-c search_path="${pgSchema}"` });
+    // An idle connection the server dropped (a restart): the pool replaces it on
+    // next use, and that query's own error is what the archiver acts on. Unheard,
+    // this event would kill the process.
+    pool.on("error", () => {});
     const pgDb = drizzlePg({ client: pool, schema });
     await migratePg(pgDb, migration).catch(async (e) => {
       await pool.end();
@@ -79,6 +86,9 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
   return {
     db,
     close,
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
     async insert(envelopes) {
       for (const e of envelopes) {
         const invalid = envelopeError(e);

@@ -2,10 +2,13 @@
  * The archiver process: `npm run archiver` (node workers/archiver/index.ts).
  * Env: KAFKA_BROKERS (required, comma-separated), DATABASE_URL (optional;
  * PGlite in ARCHIVE_DIR, default .data/archive, otherwise), ARCHIVE_SCHEMA,
- * ARCHIVER_GROUP_ID, KAFKA_CLIENT_ID, LOG_LEVEL.
+ * ARCHIVER_GROUP_ID, KAFKA_CLIENT_ID, LOG_LEVEL, and the consumer-group timings
+ * KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS, KAFKA_REBALANCE_TIMEOUT_MS
+ * (docs/pipeline.md).
  */
 import { openArchive } from "./archive.ts";
 import { DEFAULT_GROUP_ID, startArchiver } from "./consumer.ts";
+import { groupTimings } from "../lib/kafka-group.ts";
 import { createLogger } from "../lib/log.ts";
 
 const log = createLogger("archiver");
@@ -27,6 +30,7 @@ const archiver = await startArchiver({
   archive,
   groupId: env.ARCHIVER_GROUP_ID || DEFAULT_GROUP_ID,
   clientId: env.KAFKA_CLIENT_ID || "rushgate-archiver",
+  consumer: groupTimings(env),
   log,
   onFatal: () => void shutdown("crash", 1),
 }).catch(async (error: Error) => {

@@ -1,4 +1,8 @@
-// Every setting comes from an environment variable; see the README's table.
+// Every setting comes from an environment variable; see the README's table and docs/pipeline.md.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { groupTimings, type GroupTimings } from "../lib/kafka-group.ts";
+
 export type BridgeConfig = {
   workerUrl: string;
   token: string;
@@ -12,6 +16,12 @@ export type BridgeConfig = {
   pullWaitMs: number;
   retryAttempts: number;
   retryBaseMs: number;
+  /** Consumer-group session settings: how fast a dead bridge's partitions move on. */
+  group: GroupTimings;
+  /** This process's name on relay shard leases; unique per process by default. */
+  bridgeId: string;
+  /** How long a relay shard lease lasts without a pull renewing it. */
+  leaseTtlMs: number;
   databaseUrl?: string;
   dataDir?: string;
   schema?: string;
@@ -37,6 +47,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     pullWaitMs: num("PULL_WAIT_MS", 10_000),
     retryAttempts: num("RETRY_ATTEMPTS", 5),
     retryBaseMs: num("RETRY_BASE_MS", 1000),
+    group: groupTimings(env),
+    bridgeId: env.BRIDGE_ID || `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    leaseTtlMs: Math.max(1000, num("LEASE_TTL_MS", 5000)),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.ARCHIVE_DIR || undefined,
     schema: env.ARCHIVE_SCHEMA || undefined,
