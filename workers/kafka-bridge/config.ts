@@ -1,4 +1,6 @@
-// Every setting comes from an environment variable; see the README's table.
+// Every setting comes from an environment variable; see docs/bridge-and-archive.md.
+import { ConfigError, portFrom } from "../lib/config-error.ts";
+
 export type BridgeConfig = {
   workerUrl: string;
   token: string;
@@ -8,6 +10,8 @@ export type BridgeConfig = {
   clientId: string;
   groupId: string;
   port: number;
+  /** Where /healthz and /metrics listen; 0.0.0.0 in a container. Default 127.0.0.1. */
+  host?: string;
   pullLimit: number;
   pullWaitMs: number;
   retryAttempts: number;
@@ -19,10 +23,14 @@ export type BridgeConfig = {
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const token = env.BRIDGE_TOKEN;
-  if (!token) throw new Error("BRIDGE_TOKEN is required (the Worker secret of the same name)");
+  if (!token) {
+    throw new ConfigError(
+      "BRIDGE_TOKEN is not set. Set it to the Worker's secret of the same name (`npm run dev` starts the bridge with one).",
+    );
+  }
   const num = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+    if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number`);
     return value;
   };
   return {
@@ -32,7 +40,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     idempotent: env.KAFKA_IDEMPOTENT !== "false",
     clientId: env.KAFKA_CLIENT_ID ?? "rushgate-bridge",
     groupId: env.BRIDGE_GROUP_ID ?? "rushgate-bridge",
-    port: num("BRIDGE_PORT", 9464),
+    port: portFrom(env, "BRIDGE_PORT", 9464),
+    host: env.BRIDGE_HOST || "127.0.0.1",
     pullLimit: num("PULL_LIMIT", 500),
     pullWaitMs: num("PULL_WAIT_MS", 10_000),
     retryAttempts: num("RETRY_ATTEMPTS", 5),
