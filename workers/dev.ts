@@ -90,7 +90,7 @@ function start(name: string, args: string[], verdict: (line: string) => LineVerd
     createInterface({ input: stream }).on("line", (line) => {
       const v = verdict(line);
       if (v === "error") errors++;
-      if (v !== "hide") process.stdout.write(label + line + "\n");
+      if (v !== "hide") process.stdout.write(`${label}${line}\n`);
     });
   }
   const exited = new Promise<void>((resolve) =>
@@ -163,12 +163,26 @@ if (kafka) start("archiver", ["--import", "./workers/preflight.mjs", "workers/ar
 const metricsUrls = [`http://127.0.0.1:${ports.bridge}/metrics`];
 if (kafka) metricsUrls.push(`http://127.0.0.1:${ports.archiver}/metrics`);
 const scrape = async () => {
-  const texts = await Promise.all(metricsUrls.map((u) => fetch(u).then((r) => r.text(), () => "")));
+  const texts = await Promise.all(
+    metricsUrls.map((u) =>
+      fetch(u).then(
+        (r) => r.text(),
+        () => "",
+      ),
+    ),
+  );
   return parseMetrics(texts.join("\n"));
 };
 
 async function waitUntilUp(url: string): Promise<void> {
-  while (!stopping && !(await fetch(url).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 250));
+  while (
+    !stopping &&
+    !(await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 250));
 }
 
 function banner(): string {

@@ -58,14 +58,23 @@ describe(`npm run archive (${store})`, () => {
   });
 
   it("runs any SQL, read-only, and prints JSON rows with --json", async () => {
-    const count = await archive(target, "SELECT count(*)::int AS n, count(DISTINCT aggregate)::int AS aggregates FROM events", "--json");
+    const count = await archive(
+      target,
+      "SELECT count(*)::int AS n, count(DISTINCT aggregate)::int AS aggregates FROM events",
+      "--json",
+    );
     expect(count.code).toBe(0);
-    expect(JSON.parse(count.output)).toEqual({ n: stored.length, aggregates: new Set(stored.map((e) => e.aggregate)).size });
+    expect(JSON.parse(count.output)).toEqual({
+      n: stored.length,
+      aggregates: new Set(stored.map((e) => e.aggregate)).size,
+    });
 
     const refused = await archive(target, "DELETE FROM events");
     expect(refused.code).toBe(1);
     expect(refused.lines).toEqual(["rushgate: cannot execute DELETE in a read-only transaction"]);
-    expect(JSON.parse((await archive(target, "SELECT count(*)::int AS n FROM events", "--json")).output).n).toBe(stored.length);
+    expect(JSON.parse((await archive(target, "SELECT count(*)::int AS n FROM events", "--json")).output).n).toBe(
+      stored.length,
+    );
   });
 
   it.each(Object.keys(READY))("ready query %s runs", async (name) => {
@@ -77,10 +86,15 @@ describe(`npm run archive (${store})`, () => {
 
   it("says what to do with an unknown name or an archive that is not there", async () => {
     const unknown = await archive(target, "events-by-tpye");
-    expect([unknown.code, unknown.lines]).toEqual([2, ["rushgate: no ready query named events-by-tpye: see npm run archive -- --help"]]);
+    expect([unknown.code, unknown.lines]).toEqual([
+      2,
+      ["rushgate: no ready query named events-by-tpye: see npm run archive -- --help"],
+    ]);
     const missing = await archive({ DATABASE_URL: "", ARCHIVE_DIR: join(scratch, "nothing") }, "recent");
     expect(missing.code).toBe(2);
-    expect(missing.lines).toEqual([expect.stringMatching(/^rushgate: no archive in .*nothing yet: `npm run dev` creates it/)]);
+    expect(missing.lines).toEqual([
+      expect.stringMatching(/^rushgate: no archive in .*nothing yet: `npm run dev` creates it/),
+    ]);
   });
 });
 
@@ -94,7 +108,11 @@ describe("an embedded archive another process has open", () => {
   afterAll(() => live?.close());
 
   it("is queried through a copy, and cannot be opened by a second writer", async () => {
-    const { code, lines } = await archive({ DATABASE_URL: "", ARCHIVE_DIR: dataDir }, "SELECT count(*)::int AS n FROM events", "--json");
+    const { code, lines } = await archive(
+      { DATABASE_URL: "", ARCHIVE_DIR: dataDir },
+      "SELECT count(*)::int AS n FROM events",
+      "--json",
+    );
     expect(code).toBe(0);
     expect(lines).toEqual([`(process ${process.pid} has ${dataDir} open: querying a copy taken now)`, '{"n":12}']);
 

@@ -35,9 +35,15 @@ describe("an old Node", () => {
 
 describe("missing or bad configuration", () => {
   it("npm run bridge without BRIDGE_TOKEN says what to set, in one line with no stack", async () => {
-    const { code, lines, output } = await runToEnd(process.execPath, [...preflight, "workers/kafka-bridge/index.ts"], baseEnv());
+    const { code, lines } = await runToEnd(
+      process.execPath,
+      [...preflight, "workers/kafka-bridge/index.ts"],
+      baseEnv(),
+    );
     expect(code).toBe(2);
-    expect(lines).toEqual([expect.stringMatching(/^rushgate: BRIDGE_TOKEN is not set\. Set it to the Worker's secret/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^rushgate: BRIDGE_TOKEN is not set\. Set it to the Worker's secret/),
+    ]);
     // Through npm, as a newcomer types it: npm adds its own trailer, but there is still no stack.
     const viaNpm = await runToEnd("npm", ["run", "--silent", "bridge"], baseEnv());
     expect(viaNpm.code).toBe(2);
@@ -70,7 +76,11 @@ describe("missing or bad configuration", () => {
   });
 
   it("the archiver without KAFKA_BROKERS says so in one line", async () => {
-    const { code, lines, output } = await runToEnd(process.execPath, [...preflight, "workers/archiver/index.ts"], baseEnv());
+    const { code, lines, output } = await runToEnd(
+      process.execPath,
+      [...preflight, "workers/archiver/index.ts"],
+      baseEnv(),
+    );
     expect(code).toBe(2);
     expect(lines).toHaveLength(1);
     expect(output).toContain("KAFKA_BROKERS is not set");

@@ -76,7 +76,8 @@ export type Running = {
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv, detached = false): Running {
   const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached });
   const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on("line", (l) => lines.push(l));
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on("line", (l) => lines.push(l));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

@@ -7,7 +7,7 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTable } from "drizzle-orm/pg-core";
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
-import * as schema from "../../drizzle/schema.ts";
+import type * as schema from "../../drizzle/schema.ts";
 import { bets, claimLog, couponClaims, ledgerEntries } from "../../drizzle/schema.ts";
 
 export type ArchiveDb = PgDatabase<PgQueryResultHKT, typeof schema>;

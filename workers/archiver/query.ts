@@ -127,7 +127,8 @@ if (import.meta.main) {
     process.exit(what && !extra.length ? 0 : 2);
   }
   const sql = READY[what]?.sql ?? what;
-  if (!READY[what] && !/\s/.test(what)) throw new ConfigError(`no ready query named ${what}: see npm run archive -- --help`);
+  if (!READY[what] && !/\s/.test(what))
+    throw new ConfigError(`no ready query named ${what}: see npm run archive -- --help`);
   let result: Rows;
   try {
     result = await query(sql);
@@ -138,5 +139,12 @@ if (import.meta.main) {
     process.exit(1);
   }
   if (json) for (const row of result.rows) console.log(JSON.stringify(row));
-  else console.log(formatTable(result.fields.map((f) => f.name), result.rows, wide ? Infinity : 60));
+  else
+    console.log(
+      formatTable(
+        result.fields.map((f) => f.name),
+        result.rows,
+        wide ? Infinity : 60,
+      ),
+    );
 }

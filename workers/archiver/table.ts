@@ -9,7 +9,13 @@ export function formatTable(columns: string[], rows: Record<string, unknown>[], 
   const cut = (s: string) => (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s);
   const cells = rows.map((row) => columns.map((c) => cut(text(row[c]).replace(/\s+/g, " "))));
   const numeric = columns.map((c) =>
-    rows.every((row) => row[c] === null || typeof row[c] === "number" || typeof row[c] === "bigint" || /^-?\d+(\.\d+)?$/.test(String(row[c]))),
+    rows.every(
+      (row) =>
+        row[c] === null ||
+        typeof row[c] === "number" ||
+        typeof row[c] === "bigint" ||
+        /^-?\d+(\.\d+)?$/.test(String(row[c])),
+    ),
   );
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[], header = false) =>

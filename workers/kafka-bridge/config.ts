@@ -36,7 +36,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   return {
     workerUrl: env.WORKER_URL ?? "http://127.0.0.1:8787",
     token,
-    brokers: (env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter(Boolean),
+    brokers: (env.KAFKA_BROKERS ?? "")
+      .split(",")
+      .map((b) => b.trim())
+      .filter(Boolean),
     idempotent: env.KAFKA_IDEMPOTENT !== "false",
     clientId: env.KAFKA_CLIENT_ID ?? "rushgate-bridge",
     groupId: env.BRIDGE_GROUP_ID ?? "rushgate-bridge",
