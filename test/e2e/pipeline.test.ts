@@ -73,6 +73,7 @@ const archiverEnv = () => ({
   ARCHIVER_GROUP_ID: `archiver-${run}`,
   ARCHIVE_DIR: archiveDir,
   ARCHIVE_SCHEMA: archiveSchema,
+  ARCHIVER_PORT: "0",
   DATABASE_URL: process.env.DATABASE_URL ?? "",
 });
 const startBridge = () => start("bridge", [process.execPath, "workers/kafka-bridge/index.ts"], bridgeEnv());

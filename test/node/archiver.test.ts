@@ -127,7 +127,7 @@ test("the archiver process archives into PGlite by default and exits 0 on SIGTER
   const cwd = mkdtempSync(join(tmpdir(), "rushgate-archiver-"));
   const child = spawn(process.execPath, [fileURLToPath(new URL("../../workers/archiver/index.ts", import.meta.url))], {
     cwd,
-    env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(","), DATABASE_URL: "", ARCHIVER_GROUP_ID: `proc-${Date.now()}`, LOG_LEVEL: "debug" },
+    env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(","), DATABASE_URL: "", ARCHIVER_GROUP_ID: `proc-${Date.now()}`, ARCHIVER_PORT: "0", LOG_LEVEL: "debug" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -80,7 +80,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "NOT_FOUND" }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(config.port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host ?? "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   log.info("bridge started", { shards, port, kafka: config.brokers.length > 0, id: config.bridgeId });
 
