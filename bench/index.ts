@@ -18,13 +18,14 @@ const version = (cmd: string, args: string[], pattern: RegExp) => {
   try {
     return pattern.exec(execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }))?.[1] ?? "?";
   } catch (e) {
-    return pattern.exec(String((e as { stdout?: string; stderr?: string }).stderr ?? ""))?.[1] ?? "?";
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    return pattern.exec(`${stdout ?? ""}${stderr ?? ""}`)?.[1] ?? "?"; // wrk --version exits 1
   }
 };
 const pkg = (name: string) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version as string;
 const pgClient = new pg.Client({ connectionString: databaseUrl });
 await pgClient.connect();
-const pgVersion = (await pgClient.query<{ v: string }>("SHOW server_version")).rows[0]!.v;
+const pgVersion = (await pgClient.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
 await pgClient.end();
 
 const { cpu, cores } = machine();
@@ -32,7 +33,8 @@ const started = new Date();
 const load0 = loadavg()[0]!.toFixed(1);
 const sections: string[] = [];
 let failed = false;
-for (const name of benches.filter((b) => !only || only.includes(b))) {
+const ran = benches.filter((b) => !only || only.includes(b));
+for (const name of ran) {
   console.error(`\n== bench:${name}`);
   const child = spawn(process.execPath, [join(root, "bench", `${name}.ts`)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -49,10 +51,17 @@ const header = `Measured ${started.toISOString().slice(0, 16).replace("T", " ")}
 Versions: Node ${process.versions.node}, workerd ${pkg("workerd")}, wrangler ${pkg("wrangler")}, miniflare ${pkg("miniflare")}, ${version("wrk", ["--version"], /^(wrk \S+)/m)}, redis-server ${version("redis-server", ["--version"], /v=(\S+)/)}, PostgreSQL ${pgVersion}.
 Load: wrk (2 threads) with a Lua script per benchmark; server CPU from /proc (utime + stime of the server processes over the run ÷ requests answered); RSS from /proc after each run.`;
 
+// Each benchmark's section has its own markers, so a partial run (--only=…)
+// replaces only its own sections and the header.
 const file = join(root, "docs/performance.md");
-const block = `<!-- bench:begin (written by npm run bench) -->\n${header}\n\n${sections.join("\n\n")}\n<!-- bench:end -->`;
-const before = existsSync(file) ? readFileSync(file, "utf8") : "# Performance\n\n<!-- bench:begin -->\n<!-- bench:end -->\n";
-const replaced = before.replace(/<!-- bench:begin[^>]*-->[\s\S]*?<!-- bench:end -->/, block);
-writeFileSync(file, replaced === before && !before.includes("bench:begin") ? `${before}\n${block}\n` : replaced);
+let doc = existsSync(file) ? readFileSync(file, "utf8") : "# Performance\n";
+const put = (name: string, text: string) => {
+  const block = `<!-- bench:${name} -->\n${text}\n<!-- /bench:${name} -->`;
+  const re = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
+  doc = re.test(doc) ? doc.replace(re, () => block) : `${doc.trimEnd()}\n\n${block}\n`;
+};
+put("header", header);
+ran.forEach((name, i) => put(name, sections[i]!));
+writeFileSync(file, doc);
 console.error(`\nwrote ${file}`);
 process.exit(failed ? 1 : 0);
