@@ -9,11 +9,14 @@ import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { internal } from "./routes/internal";
+import { offers } from "./routes/offers";
 import { wallets } from "./routes/wallets";
 
 export { Campaign } from "./actors/campaign";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
+export { OfferBudget } from "./actors/offer-budget";
+export { Offers } from "./actors/offers";
 export { Relay } from "./actors/relay";
 export { Wallet } from "./actors/wallet";
 
@@ -48,6 +51,7 @@ app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
+app.route("/api/offers", offers);
 app.route("/internal", internal);
 
 app.notFound((c) => {
