@@ -101,18 +101,20 @@ export class Offers extends Actor {
   }
 
   /**
-   * Applies an `offers.rules` message at most once per Kafka position: a
-   * redelivered message changes nothing, and returns the offer as it is now.
+   * Applies an `offers.rules` message. With a message id (its Kafka position),
+   * at most once: a redelivered message changes nothing and returns the offer
+   * as it is now. `create` false (a DELETE) never makes a new offer.
    */
-  applyRule(messageId: string, id: string, patch: OfferPatch, by: string): Result<UpsertOutcome> {
-    const seen = this.sql.exec("SELECT 1 FROM applied_rules WHERE message_id = ?", messageId).toArray().length > 0;
+  applyRule(messageId: string | null, id: string, patch: OfferPatch, by: string, create: boolean): Result<UpsertOutcome> {
     const current = this.all().get(id);
+    if (!current && !create) return fail(404, "NOT_FOUND", `no offer ${id}`);
+    const seen = messageId !== null && this.sql.exec("SELECT 1 FROM applied_rules WHERE message_id = ?", messageId).toArray().length > 0;
     if (seen && current) return ok({ offer: publicOffer(current), changed: false });
     const missing = !current && ["name", "min_stake_cents", "bonus_pct"].find((f) => patch[f as keyof OfferPatch] === undefined);
     if (missing) return fail(400, "INVALID_REQUEST", `${missing}: required for a new offer`);
     return this.mutate(() => {
       const result = this.upsert(id, patch, by);
-      if (result.ok) {
+      if (result.ok && messageId !== null) {
         this.sql.exec("INSERT OR IGNORE INTO applied_rules (message_id, offer_id, applied_at) VALUES (?, ?, ?)", messageId, id, new Date().toISOString());
       }
       return result;

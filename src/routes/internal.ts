@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { relayShard, relayShards } from "../actors/relay";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
+import { fromRuleMessage, OFFERS_RULES_TOPIC } from "../lib/offer-rules";
+import { offerPatch } from "../lib/offers";
 import { jsonBody, parse } from "../lib/validation";
 import {
   couponRequestTopics,
@@ -13,6 +15,7 @@ import {
   type CouponRequestTopic,
   type Reply,
 } from "./coupon-protocol";
+import { catalogue, offerId, pushBudget } from "./offers";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
@@ -24,7 +27,15 @@ const ingestBody = z.object({
   /** `abandon`: the bridge gave up on these after its last retry. */
   abandon: z.boolean().default(false),
   messages: z
-    .array(z.object({ topic: z.string().min(1), key: z.string().nullish(), value: z.unknown() }))
+    .array(
+      z.object({
+        topic: z.string().min(1),
+        key: z.string().nullish(),
+        value: z.unknown(),
+        /** The message's place in Kafka (`kafka:{topic}/{partition}:{offset+1}`), for deduplication. */
+        id: z.string().min(1).max(512).nullish(),
+      }),
+    )
     .min(1)
     .max(500),
 });
@@ -34,8 +45,9 @@ type IngestResult = WireResult<Reply>;
 const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
-async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
+async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
   if (topic === "events.bet_placed") return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === OFFERS_RULES_TOPIC) return applyRule(env, value, id ?? null);
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
@@ -64,6 +76,27 @@ async function ingestOne(env: Env, topic: string, value: unknown, abandon: boole
   return reply(reply_to, correlation_id, replyFor(correlation_id, outcome));
 }
 
+/**
+ * An offer rule from the original engine's producers: converted (src/lib/offer-rules.ts),
+ * validated exactly as an HTTP PUT is, and applied at most once per Kafka position.
+ * A rule that cannot apply is dead-lettered with the reason.
+ */
+async function applyRule(env: Env, value: unknown, messageId: string | null): Promise<IngestResult> {
+  const rule = fromRuleMessage(value);
+  if (!rule.ok) return { ok: false, error: rule.error };
+  const id = offerId.safeParse(rule.id);
+  if (!id.success) return { ok: false, error: `rule.id: ${id.error.issues[0]!.message}` };
+  const patch = offerPatch.safeParse(rule.patch);
+  if (!patch.success) {
+    const i = patch.error.issues[0]!;
+    return { ok: false, error: `${i.path.join(".")}: ${i.message}` };
+  }
+  const outcome = await catalogue(env).applyRule(messageId, rule.id, patch.data, `kafka:${OFFERS_RULES_TOPIC}`, rule.type === "UPSERT");
+  if (!outcome.ok) return { ok: false, error: `${outcome.error}: ${outcome.message}` };
+  if (outcome.value.changed) await pushBudget(env, outcome.value.offer);
+  return { ok: true };
+}
+
 const reply = (topic: string, key: string, value: Reply): IngestResult => ({ ok: true, reply: { topic, key, value } });
 
 // The bridge token is checked in src/index.ts, before any body is read.
@@ -82,7 +115,7 @@ export const internal = new Hono<{ Bindings: Env }>()
     const { messages, abandon } = c.req.valid("json");
     // Sequential: keeps one partition's messages in order, as Kafka gave them.
     const results: IngestResult[] = [];
-    for (const m of messages) results.push(await ingestOne(c.env, m.topic, m.value, abandon));
+    for (const m of messages) results.push(await ingestOne(c.env, m.topic, m.value, abandon, m.id));
     return c.json({ results });
   });
 

@@ -6,6 +6,7 @@ import type { Producer, Message } from "kafkajs";
 import type { Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import { toMessage, topicFor } from "../lib/kafka-message.ts";
+import { OFFERS_RULES_TOPIC, toRuleMessage } from "../../src/lib/offer-rules.ts";
 import { metrics } from "./metrics.ts";
 import type { WorkerClient } from "./worker-client.ts";
 
@@ -19,6 +20,13 @@ function legacyClaimEvent(e: Envelope): Message | undefined {
   return { ...m, value: JSON.stringify({ user_id: d.user_id, campaign_id: d.campaign_id, amount: d.amount, ts: d.ts }) };
 }
 
+/** Offer changes also go to the original engine's offers.rules, as `{"type":"UPSERT","rule":{…}}` keyed by rule id. */
+function legacyRule(e: Envelope): Message | undefined {
+  if (e.type !== "offer.upserted") return undefined;
+  const d = e.data as unknown as Parameters<typeof toRuleMessage>[0];
+  return { ...toMessage(e), key: d.offer_id, value: JSON.stringify(toRuleMessage(d)) };
+}
+
 export function kafkaSink(producer: Producer): Sink {
   return async (events) => {
     const byTopic = new Map<string, Message[]>();
@@ -28,6 +36,8 @@ export function kafkaSink(producer: Producer): Sink {
       add(topicFor(e.type) ?? "unrouted.events", toMessage(e));
       const legacy = legacyClaimEvent(e);
       if (legacy) add("claim_events", legacy);
+      const rule = legacyRule(e);
+      if (rule) add(OFFERS_RULES_TOPIC, rule);
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     await producer.sendBatch({ topicMessages, acks: -1 });

@@ -5,7 +5,7 @@
  */
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
 
-export const EVENT_TOPICS = ["coupon.events", "campaign.events", "wallet.events", "bet.events"] as const;
+export const EVENT_TOPICS = ["coupon.events", "campaign.events", "wallet.events", "bet.events", "offer.events"] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** The topic an event type goes to, by its prefix (`coupon.claimed` → `coupon.events`); undefined if none. */
