@@ -1,4 +1,5 @@
 import { Actor } from "../lib/actor";
+import { type Claimants, claimantsOf } from "../lib/claimants";
 import { fail, ok, type Result } from "../lib/errors";
 
 export type CouponView = { name: string; amount: number; remaining_amount: number };
@@ -22,7 +23,8 @@ type State = { name: string; amount: number; claimed: number };
  * lock. Remaining stock is not stored: it is amount − claims, and a claim's seq
  * is its rowid, so the two can never disagree.
  */
-export class Coupon extends Actor {
+export class Coupon extends Actor<"coupon"> {
+  protected readonly kind = "coupon";
   static migrations = [
     {
       id: "coupon-1",
@@ -46,6 +48,11 @@ export class Coupon extends Actor {
   // Loaded once, then kept in step with storage after each committed change.
   private cached: State | null | undefined;
 
+  /** A failed mutation may have run ahead of storage (a claim inside `once`): re-read. */
+  protected override rollback(): void {
+    this.cached = undefined;
+  }
+
   private state(): State | null {
     if (this.cached === undefined) {
       const row = this.sql.exec<{ name: string; amount: number }>("SELECT name, amount FROM coupon").toArray()[0];
@@ -57,10 +64,9 @@ export class Coupon extends Actor {
 
   create(name: string, amount: number): Result<CouponView> {
     if (this.state()) return fail(409, "DUPLICATE_COUPON", `coupon ${name} already exists`);
-    this.mutate(() => {
-      const now = new Date().toISOString();
+    this.mutate((now) => {
       this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
-      this.emit(`coupon:${name}`, "coupon.created", { name, amount, created_at: now }, now);
+      this.emit("coupon.created", { name, amount, created_at: now });
     });
     this.cached = { name, amount, claimed: 0 };
     return ok({ name, amount, remaining_amount: amount });
@@ -76,8 +82,7 @@ export class Coupon extends Actor {
     const seq = coupon.claimed + 1;
     const remaining = coupon.amount - seq;
     // The unique user_id decides "one per user": a second claim inserts nothing.
-    const claimed = this.mutate(() => {
-      const now = new Date().toISOString();
+    const claimed = this.mutate((now) => {
       const insert = this.sql.exec(
         "INSERT INTO claims (seq, user_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
         seq,
@@ -85,13 +90,13 @@ export class Coupon extends Actor {
         now,
       );
       if (insert.rowsWritten === 0) return false;
-      this.emit(`coupon:${coupon.name}`, "coupon.claimed", {
+      this.emit("coupon.claimed", {
         coupon_name: coupon.name,
         user_id: userId,
         seq,
         remaining_amount: remaining,
         claimed_at: now,
-      }, now);
+      });
       return true;
     });
     if (!claimed) return { status: "ALREADY_CLAIMED" };
@@ -150,6 +155,25 @@ export class Coupon extends Actor {
    * same synchronous turn, so amount − remaining_amount always equals the number
    * of claims. `cursor` is the claim seq to continue after.
    */
+  /**
+   * RPC for the Worker's sold-out path: the claimants once the coupon is sold
+   * out (null before, or if there is no such coupon). Built once per object:
+   * after sellout the set cannot change.
+   */
+  soldOutClaimants(): Claimants | null {
+    const coupon = this.state();
+    if (!coupon || coupon.claimed < coupon.amount) return null;
+    this.claimants ??= claimantsOf(
+      (function* (rows) {
+        for (const r of rows) yield r.user_id;
+      })(this.sql.exec<{ user_id: string }>("SELECT user_id FROM claims")),
+      coupon.claimed,
+    );
+    return this.claimants;
+  }
+
+  private claimants: Claimants | undefined;
+
   get(limit: number, cursor = 0): Result<CouponSnapshot> {
     const coupon = this.state();
     if (!coupon) return fail(404, "NOT_FOUND", "coupon not found");

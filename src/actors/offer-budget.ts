@@ -25,7 +25,9 @@ export type BudgetUsage = { version: number; budget_cents: number | null; reserv
  * catalogue pushes each change; a wallet's snapshot carries its version), so a
  * stale snapshot can never restore a budget that a newer version lowered.
  */
-export class OfferBudget extends Actor {
+export class OfferBudget extends Actor<"offers"> {
+  /** Never emits: reservations are read back by the wallets that made them. */
+  protected readonly kind = "offers";
   static migrations = [
     {
       id: "offer-budget-1",

@@ -43,7 +43,8 @@ const rowToOffer = (r: OfferRow): StoredOffer => ({
  * Every change emits `offer.upserted`, which the bridge also publishes to
  * `offers.rules` in the original rule shape.
  */
-export class Offers extends Actor {
+export class Offers extends Actor<"offers"> {
+  protected readonly kind = "offers";
   static migrations = [
     {
       id: "offers-1",
@@ -112,10 +113,10 @@ export class Offers extends Actor {
     if (seen && current) return ok({ offer: publicOffer(current), changed: false });
     const missing = !current && ["name", "min_stake_cents", "bonus_pct"].find((f) => patch[f as keyof OfferPatch] === undefined);
     if (missing) return fail(400, "INVALID_REQUEST", `${missing}: required for a new offer`);
-    return this.mutate(() => {
+    return this.mutate((now) => {
       const result = this.upsert(id, patch, by);
       if (result.ok && messageId !== null) {
-        this.sql.exec("INSERT OR IGNORE INTO applied_rules (message_id, offer_id, applied_at) VALUES (?, ?, ?)", messageId, id, new Date().toISOString());
+        this.sql.exec("INSERT OR IGNORE INTO applied_rules (message_id, offer_id, applied_at) VALUES (?, ?, ?)", messageId, id, now);
       }
       return result;
     });
@@ -142,8 +143,7 @@ export class Offers extends Actor {
     const changes = changesBetween(before, next.terms);
     const seq = before?.seq ?? (Math.max(0, ...[...offers.values()].map((o) => o.seq)) + 1);
     const catalogueVersion = this.catalogueVersion + 1;
-    const stored = this.mutate(() => {
-      const now = new Date().toISOString();
+    const stored = this.mutate((now) => {
       const offer: StoredOffer = {
         ...next.terms,
         id,
@@ -174,17 +174,17 @@ export class Offers extends Actor {
         now,
       );
       const view = publicOffer(offer);
-      this.emit(
-        AGGREGATE,
-        "offer.upserted",
-        { ...view, offer_id: id, kind, made_by: by, catalogue_version: catalogueVersion, changes: changes as never },
-        now,
-      );
+      this.emit("offer.upserted", { ...view, offer_id: id, kind, made_by: by, catalogue_version: catalogueVersion, changes });
       return offer;
     });
+    // Memory follows storage only after the commit (a nested mutation may still roll back: see rollback()).
     offers.set(id, stored);
     this.catalogueVersion = catalogueVersion;
     return ok(publicOffer(stored));
+  }
+
+  protected override rollback(): void {
+    this.cache = undefined; // re-read from storage
   }
 
   get(id: string): Result<Offer> {

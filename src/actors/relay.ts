@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import type { StoredEvent } from "../lib/actor";
 import type { PullResult, RelayEntry } from "../lib/bridge-wire";
 import type { Envelope } from "../lib/envelope";
-import { shardOf } from "../lib/hash";
 import { migrate } from "../lib/migrations";
 import { toEnvelope } from "../lib/outbox";
 
@@ -11,14 +10,8 @@ const ROWS_PER_INSERT = 16;
 
 type LogRow = { pos: number; type: string; aggregate: string; seq: number; time: string; data: string };
 
-/** How many relay shards there are: fixed per deployment (changing it reorders aggregates in flight). */
-export const relayShards = (env: Env) => Number(env.RELAY_SHARDS);
-
-/** Relay shard `n` of `relayShards(env)`. */
-export const relayShard = (env: Env, n: number) => env.RELAY.getByName(`relay-${n}`);
-
-/** The relay shard that carries an aggregate's events, so one aggregate stays in order. */
-export const relayFor = (env: Env, aggregate: string) => relayShard(env, shardOf(aggregate, relayShards(env)));
+// Routing to relay shards lives in lib/ (the actor base uses it); re-exported for callers.
+export { relayFor, relayShard, relayShards } from "../lib/relays";
 
 /**
  * A relay shard: a durable, ordered log of events pushed by actors' outboxes,

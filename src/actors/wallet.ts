@@ -1,6 +1,7 @@
 import { isUserId } from "../lib/ids";
 import { Actor } from "../lib/actor";
 import { fail, ok, type Result } from "../lib/errors";
+import type { EventData, LedgerEntry, LedgerKind } from "../lib/events";
 import {
   IdempotencyStore,
   idempotencyMigration,
@@ -13,18 +14,7 @@ export const MAX_AMOUNT = 1_000_000_000_000;
 /** No balance may pass this, so every amount stays an exact JS number. */
 const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
 
-export type LedgerKind = "DEPOSIT" | "WITHDRAWAL" | "CAPTURE" | "WINNINGS" | "BONUS_CREDIT";
-export type LedgerEntry = {
-  id: string;
-  seq: number;
-  kind: LedgerKind;
-  balance: "cash" | "bonus";
-  /** Signed: credits are positive, debits negative. */
-  amount_cents: number;
-  balance_after_cents: number;
-  ref: string | null;
-  created_at: string;
-};
+export type { LedgerEntry, LedgerKind };
 export type LedgerPage = { entries: LedgerEntry[]; next_cursor?: string };
 
 export type WalletView = {
@@ -91,7 +81,19 @@ type BetRow = {
   placed_at: string;
   settled_at: string | null;
 };
-type Flat = Record<string, string | number | boolean | null>;
+type WalletEventType =
+  | "wallet.deposited"
+  | "wallet.withdrawn"
+  | "wallet.held"
+  | "wallet.captured"
+  | "wallet.released"
+  | "wallet.winnings_credited"
+  | "wallet.bonus_credited";
+/** What a wallet event adds to the fields every wallet event has. */
+type Movement<T extends WalletEventType> = Omit<
+  EventData<T>,
+  "user_id" | "currency" | "cash_posted_cents" | "cash_held_cents" | "bonus_posted_cents" | "updated_at"
+>;
 
 // Bet ids carry their owner: base64url(user_id) "." 32 hex digits. base64url has
 // no ".", so the split is unambiguous whatever characters the user id holds.
@@ -146,7 +148,8 @@ export function potentialWin(stake: number, odds: string): number {
  * the user's money; each mutation is one transaction with its outbox event and,
  * for HTTP requests, its idempotency record.
  */
-export class Wallet extends Actor {
+export class Wallet extends Actor<"wallet"> {
+  protected readonly kind = "wallet";
   static migrations = [
     idempotencyMigration,
     {
@@ -207,8 +210,8 @@ export class Wallet extends Actor {
 
   // ---- reads ----
 
-  view(userId: string): WalletView {
-    const b = this.balances(userId);
+  view(): WalletView {
+    const b = this.balances();
     return {
       user_id: b.user_id,
       currency: this.currency,
@@ -247,41 +250,41 @@ export class Wallet extends Actor {
     return hold ? ok(holdView(hold)) : fail(404, "HOLD_NOT_FOUND", "hold not found");
   }
 
-  getBet(userId: string, betId: string): Result<BetView> {
+  getBet(betId: string): Result<BetView> {
     const bet = this.bet(betId);
-    return bet ? ok(betView(userId, bet)) : fail(404, "BET_NOT_FOUND", "bet not found");
+    return bet ? ok(betView(this.name, bet)) : fail(404, "BET_NOT_FOUND", "bet not found");
   }
 
   // ---- idempotent HTTP mutations: each answers the response to send ----
 
-  deposit(userId: string, amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  deposit(amount: number, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       if (b.cash_posted + amount > MAX_BALANCE) return fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
       const entry = this.post(b, "cash", "DEPOSIT", amount, null, now);
-      this.emitWallet(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq });
+      this.emitWallet(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq, entry });
       return ok(entry);
     });
   }
 
-  withdraw(userId: string, amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  withdraw(amount: number, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       if (b.cash_posted - b.cash_held < amount) return insufficient();
       const entry = this.post(b, "cash", "WITHDRAWAL", -amount, null, now);
-      this.emitWallet(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq });
+      this.emitWallet(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq, entry });
       return ok(entry);
     });
   }
 
-  placeHold(userId: string, amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  placeHold(amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       const hold = this.holdFunds(b, amount, ref, null, now);
       return hold ? ok({ hold_id: hold, status: "HELD", amount_cents: amount, ref }) : insufficient();
     });
   }
 
   /** Captures `amount` of the hold (all of it when omitted); the rest returns to available. */
-  capture(userId: string, holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  capture(holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const hold = this.openHold(holdId);
       if (!hold.ok) return hold;
       const captured = amount ?? hold.value.amount;
@@ -292,17 +295,17 @@ export class Wallet extends Actor {
     });
   }
 
-  release(userId: string, holdId: string, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  release(holdId: string, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const hold = this.openHold(holdId);
       return hold.ok ? ok(holdView(this.resolve(b, hold.value, 0, now))) : hold;
     });
   }
 
   /** Places a bet: its stake is held until settlement. `bet.odd_value` is canonical (see canonicalOdds). */
-  placeBet(userId: string, bet: BetInput, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
-      const betId = newBetId(userId);
+  placeBet(bet: BetInput, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
+      const betId = newBetId(this.name);
       const win = potentialWin(bet.stake_cents, bet.odd_value);
       const holdId = this.holdFunds(b, bet.stake_cents, betId, betId, now);
       if (!holdId) return insufficient();
@@ -320,7 +323,7 @@ export class Wallet extends Actor {
         now,
       );
       // The original events.bet_placed fields first (stake in minor units), then ours.
-      this.emit(this.aggregate(b), "bet.placed", {
+      this.emit("bet.placed", {
         eventId: bet.event_id,
         ts: Date.parse(now),
         userId: b.user_id,
@@ -331,14 +334,14 @@ export class Wallet extends Actor {
         selection: bet.selection,
         odd_value: bet.odd_value,
         potential_win_cents: win,
-      }, now);
+      });
       return ok({ bet_id: betId, status: "ACCEPTED", potential_win_cents: win });
     });
   }
 
   /** WON captures the stake and credits stake × odds; LOST captures the stake; VOID releases it. */
-  settleBet(userId: string, betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  settleBet(betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const bet = this.bet(betId);
       if (!bet) return fail(404, "BET_NOT_FOUND", "bet not found");
       if (bet.status !== "ACCEPTED") return fail(409, "BET_ALREADY_SETTLED", `bet already settled ${bet.status}`);
@@ -349,10 +352,10 @@ export class Wallet extends Actor {
       this.resolve(b, this.hold(bet.hold_id)!, result === "VOID" ? 0 : bet.stake, now);
       if (payout > 0) {
         const entry = this.post(b, "cash", "WINNINGS", payout, betId, now);
-        this.emitWallet(b, "wallet.winnings_credited", { amount_cents: payout, bet_id: betId, ledger_seq: entry.seq });
+        this.emitWallet(b, "wallet.winnings_credited", { amount_cents: payout, bet_id: betId, ledger_seq: entry.seq, entry });
       }
       this.sql.exec("UPDATE bets SET status = ?, payout = ?, settled_at = ? WHERE id = ?", result, payout, now, betId);
-      this.emit(this.aggregate(b), "bet.settled", {
+      this.emit("bet.settled", {
         bet_id: betId,
         user_id: b.user_id,
         event_id: bet.event_id,
@@ -363,8 +366,8 @@ export class Wallet extends Actor {
         payout_cents: payout,
         currency: this.currency,
         settled_at: now,
-      }, now);
-      return ok(betView(userId, { ...bet, status: result, payout, settled_at: now }));
+      });
+      return ok(betView(this.name, { ...bet, status: result, payout, settled_at: now }));
     });
   }
 
@@ -374,24 +377,23 @@ export class Wallet extends Actor {
    * Credits a bonus award to the bonus balance, once per award id: a second call
    * with the same id changes nothing and returns the first result.
    */
-  creditBonus(userId: string, awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
+  creditBonus(awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
     if (typeof awardId !== "string" || awardId.length < 1 || awardId.length > 128) {
       return fail(400, "INVALID_REQUEST", "award_id: 1–128 characters");
     }
     if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
       return fail(400, "INVALID_REQUEST", `amount_cents: an integer from 1 to ${MAX_AMOUNT}`);
     }
-    return this.mutate(() => {
+    return this.mutate((now) => {
       const first = this.sql.exec<{ result: string }>("SELECT result FROM awards WHERE award_id = ?", awardId).toArray()[0];
       if (first) return JSON.parse(first.result) as Result<BonusCredit>;
-      const b = this.balances(userId);
-      const now = new Date().toISOString();
+      const b = this.balances();
       let result: Result<BonusCredit>;
       if (b.bonus_posted + amount > MAX_BALANCE) {
         result = fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
       } else {
         const entry = this.post(b, "bonus", "BONUS_CREDIT", amount, ref, now);
-        this.emitWallet(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq });
+        this.emitWallet(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq, entry });
         this.save(b);
         result = ok({ ...entry, award_id: awardId });
       }
@@ -407,24 +409,22 @@ export class Wallet extends Actor {
    * effect on the current balances, saves them if it succeeded, and stores the
    * response.
    */
-  private idempotent<T>(
-    userId: string,
-    req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
-    return this.mutate(() =>
+  private idempotent<T>(req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
+    return this.mutate((now) =>
       this.idempotency.run(req, status, () => {
-        const b = this.balances(userId);
-        const result = effect(b, new Date().toISOString());
+        const b = this.balances();
+        const result = effect(b, now);
         if (result.ok) this.save(b);
         return result;
       }),
     );
   }
 
-  private balances(userId = ""): Balances {
+  private balances(): Balances {
     return (
       this.sql
         .exec<Balances>("SELECT user_id, cash_posted, cash_held, bonus_posted, updated_at FROM wallet")
-        .toArray()[0] ?? { user_id: userId, cash_posted: 0, cash_held: 0, bonus_posted: 0, updated_at: null }
+        .toArray()[0] ?? { user_id: this.name, cash_posted: 0, cash_held: 0, bonus_posted: 0, updated_at: null }
     );
   }
 
@@ -439,10 +439,6 @@ export class Wallet extends Actor {
       b.bonus_posted,
       b.updated_at,
     );
-  }
-
-  private aggregate(b: Balances): string {
-    return `wallet:${b.user_id}`;
   }
 
   /** Appends an immutable ledger entry and applies it to the posted balance. */
@@ -466,21 +462,16 @@ export class Wallet extends Actor {
   }
 
   /** A wallet event: the movement's fields plus the balances after it. */
-  private emitWallet(b: Balances, type: string, data: Flat): void {
-    this.emit(
-      this.aggregate(b),
-      type,
-      {
-        user_id: b.user_id,
-        currency: this.currency,
-        ...data,
-        cash_posted_cents: b.cash_posted,
-        cash_held_cents: b.cash_held,
-        bonus_posted_cents: b.bonus_posted,
-        at: b.updated_at,
-      },
-      b.updated_at ?? undefined,
-    );
+  private emitWallet<T extends WalletEventType>(b: Balances, type: T, data: Movement<T>): void {
+    this.emit(type, {
+      user_id: b.user_id,
+      currency: this.currency,
+      ...data,
+      cash_posted_cents: b.cash_posted,
+      cash_held_cents: b.cash_held,
+      bonus_posted_cents: b.bonus_posted,
+      updated_at: b.updated_at!,
+    } as EventData<T>);
   }
 
   /** Moves `amount` from available to held; the new hold's id, or null if available is short. */
@@ -534,6 +525,7 @@ export class Wallet extends Actor {
         released_cents: hold.amount - captured,
         ref: hold.ref,
         ledger_seq: entry.seq,
+        entry,
       });
     } else {
       this.emitWallet(b, "wallet.released", { hold_id: hold.id, amount_cents: hold.amount, ref: hold.ref });

@@ -29,8 +29,6 @@
 import { z } from "zod";
 import type { OfferFields, OfferPatch } from "./offers.js";
 
-export const OFFERS_RULES_TOPIC = "offers.rules";
-
 /** `x × 10^digits` as an integer when x has at most `digits` decimals, else null. */
 function scaled(x: number, digits: number): number | null {
   const f = 10 ** digits;

@@ -3,20 +3,14 @@ import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
 import { actFor, type AuthVars, isService, service, signedIn } from "../lib/auth";
 import { unwrap } from "../lib/errors";
+import { admitted, edgeAnswer, learnSoldOut, saysSoldOut } from "../lib/flash-sale";
 import { userLimit } from "../lib/limits";
-import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
+import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
+import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
-export const couponName = z
-  .string()
-  .min(1, "required")
-  .max(64, "at most 64 characters")
-  .regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, _ and -");
-
-const createBody = z.strictObject({
-  name: couponName,
-  amount: z.number().int().positive().max(10_000_000),
-});
-const claimBody = z.strictObject({ user_id: userId, coupon_name: couponName });
+// The HTTP bodies are strict; the Kafka protocol's messages also carry envelope fields.
+const createBody = z.strictObject(couponCreate.shape);
+const claimBody = z.strictObject(couponClaim.shape);
 
 const claimStatus = { CLAIMED: 200, ALREADY_CLAIMED: 409, SOLD_OUT: 409, NOT_FOUND: 404 } as const;
 
@@ -30,7 +24,16 @@ export const coupons = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/claim", signedIn, userLimit("claim"), jsonBody(claimBody), async (c) => {
     const { user_id, coupon_name } = c.req.valid("json");
     actFor(c, user_id);
-    const outcome: ClaimOutcome = await coupon(c.env, coupon_name).claim(user_id);
+    const edge = (c.env.COUPON_EDGE_SOLD_OUT as string) !== "off";
+    const known = edge ? edgeAnswer(coupon_name, user_id) : null;
+    if (known) {
+      c.header("Rushgate-Answered-By", "edge");
+      return c.json(known, claimStatus[known.status]);
+    }
+    const stub = coupon(c.env, coupon_name);
+    const bound = Number(c.env.COUPON_MAX_IN_FLIGHT) || 64;
+    const outcome: ClaimOutcome = await admitted(coupon_name, bound, async (): Promise<ClaimOutcome> => stub.claim(user_id));
+    if (edge && saysSoldOut(outcome)) c.executionCtx.waitUntil(learnSoldOut(coupon_name, () => stub.soldOutClaimants()));
     return c.json(outcome, claimStatus[outcome.status]);
   })
   // Public: the stock. Who claimed it is a list of other users, for the service only.

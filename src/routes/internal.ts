@@ -2,10 +2,11 @@
 // secret BRIDGE_TOKEN). Without the secret they are off.
 import { Hono } from "hono";
 import { z } from "zod";
-import { relayShard, relayShards } from "../actors/relay";
+import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
-import { fromRuleMessage, OFFERS_RULES_TOPIC } from "../lib/offer-rules";
+import { fromRuleMessage } from "../lib/offer-rules";
 import { offerPatch } from "../lib/offers";
+import { TOPICS } from "../lib/events";
 import { jsonBody, parse } from "../lib/validation";
 import {
   couponRequestTopics,
@@ -46,8 +47,8 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
-  if (topic === "events.bet_placed") return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
-  if (topic === OFFERS_RULES_TOPIC) return applyRule(env, value, id ?? null);
+  if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
@@ -91,7 +92,7 @@ async function applyRule(env: Env, value: unknown, messageId: string | null): Pr
     const i = patch.error.issues[0]!;
     return { ok: false, error: `${i.path.join(".")}: ${i.message}` };
   }
-  const outcome = await catalogue(env).applyRule(messageId, rule.id, patch.data, `kafka:${OFFERS_RULES_TOPIC}`, rule.type === "UPSERT");
+  const outcome = await catalogue(env).applyRule(messageId, rule.id, patch.data, `kafka:${TOPICS.offersRules}`, rule.type === "UPSERT");
   if (!outcome.ok) return { ok: false, error: `${outcome.error}: ${outcome.message}` };
   if (outcome.value.changed) await pushBudget(env, outcome.value.offer);
   return { ok: true };
