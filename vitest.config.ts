@@ -12,6 +12,9 @@ export default defineConfig({
                 BRIDGE_TOKEN: "test-bridge-token",
                 ADMIN_TOKEN: "test-admin-token",
                 JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+                // Every window close reads the catalogue fresh, so a test's rule change applies at once
+                // (the cache's 1 s refresh is tested on its own, with an injected clock).
+                OFFER_SNAPSHOT_MAX_AGE_MS: "0",
               },
             },
           })],

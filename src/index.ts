@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
 import { allowedMethods } from "./lib/methods";
+import { awards } from "./routes/awards";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
@@ -52,6 +53,7 @@ app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
 app.route("/api/offers", offers);
+app.route("/api/awards", awards);
 app.route("/internal", internal);
 
 app.notFound((c) => {

@@ -36,6 +36,9 @@ export const TOPICS = {
   offer: "offer.events",
   /** The original offers engine's rules topic (both ways): `{"type":"UPSERT","rule":{…}}`. */
   offersRules: "offers.rules",
+  /** The original offers engine's topics (outbound, in its shapes). */
+  betQualified: "events.bet_qualified",
+  offerAwarded: "events.offer_awarded",
   /** Where an event with no topic would be parked; every catalogued type has one. */
   unrouted: "unrouted.events",
 } as const;
@@ -277,6 +280,84 @@ export const CATALOGUE = {
       updated_at: at,
     }),
     also: { topic: TOPICS.offersRules, value: toRuleMessage, key: (d: { offer_id: string }) => d.offer_id },
+  },
+  "bet.qualified": {
+    aggregate: "wallet",
+    topic: TOPICS.bet,
+    about:
+      "a bet's stake window closed at or above the threshold, so the bet qualifies; also to events.bet_qualified in the ORIGINAL SHAPE (`eventId`, `userId`, `market`, `stake` minor units, `ts` epoch ms, `windowStart` epoch ms)",
+    data: z.object({
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      market: text,
+      stake_cents: cents,
+      /** The bet's own time, ms since the epoch. */
+      ts: z.number().int(),
+      window_start: at,
+      window_sum_cents: cents,
+      threshold_cents: cents,
+      qualified_at: at,
+    }),
+    also: {
+      topic: TOPICS.betQualified,
+      key: (d: { user_id: string }) => d.user_id,
+      value: (d: { bet_key: string; event_id: string; user_id: string; market: string; stake_cents: number; ts: number; window_start: string }) => ({
+        eventId: d.event_id,
+        userId: d.user_id,
+        market: d.market,
+        stake: d.stake_cents,
+        ts: d.ts,
+        windowStart: Date.parse(d.window_start),
+        betId: d.bet_key,
+      }),
+    },
+  },
+  "bet.late": {
+    aggregate: "wallet",
+    topic: TOPICS.bet,
+    about: "a bet arrived after its window had closed: counted, never qualifying",
+    data: z.object({
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      market: text,
+      stake_cents: cents,
+      ts: z.number().int(),
+      window_start: at,
+      arrived_at: at,
+    }),
+  },
+  "offer.awarded": {
+    aggregate: "wallet",
+    topic: TOPICS.offer,
+    about:
+      "a qualified bet earned an offer's bonus, credited in the same transaction (aggregate `wallet:{user_id}`); also to events.offer_awarded in the ORIGINAL SHAPE (`awardId`, `eventId`, `userId`, `offerId`, `stake`, `bonusAmount` minor units, `ts` epoch ms of the award)",
+    data: z.object({
+      award_id: text,
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      offer_id: text,
+      offer_version: z.number().int(),
+      stake_cents: cents,
+      bonus_cents: cents,
+      ledger_seq: z.number().int(),
+      awarded_at: at,
+    }),
+    also: {
+      topic: TOPICS.offerAwarded,
+      key: (d: { user_id: string }) => d.user_id,
+      value: (d: { award_id: string; event_id: string; user_id: string; offer_id: string; stake_cents: number; bonus_cents: number; awarded_at: string }) => ({
+        awardId: d.award_id,
+        eventId: d.event_id,
+        userId: d.user_id,
+        offerId: d.offer_id,
+        stake: d.stake_cents,
+        bonusAmount: d.bonus_cents,
+        ts: Date.parse(d.awarded_at),
+      }),
+    },
   },
   "bet.placed_external": {
     aggregate: "kafka",

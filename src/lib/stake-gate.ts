@@ -23,7 +23,8 @@ const positiveInt = (raw: unknown, fallback: number, min = 0): number => {
 };
 
 /** From the Worker's vars: WINDOW_SECONDS (120), ALLOWED_LATENESS_SECONDS (10), MIN_WINDOW_STAKE_CENTS (5000), MAX_CLOCK_SKEW_SECONDS (30). */
-export function gateConfig(env: Record<string, unknown>): GateConfig {
+type GateVars = { WINDOW_SECONDS?: string; ALLOWED_LATENESS_SECONDS?: string; MIN_WINDOW_STAKE_CENTS?: string; MAX_CLOCK_SKEW_SECONDS?: string };
+export function gateConfig(env: GateVars): GateConfig {
   return {
     windowMs: positiveInt(env.WINDOW_SECONDS, 120, 1) * 1000,
     latenessMs: positiveInt(env.ALLOWED_LATENESS_SECONDS, 10) * 1000,
@@ -49,10 +50,13 @@ export const qualifies = (sumCents: number, c: GateConfig): boolean => sumCents 
 /**
  * The award id of a bet and an offer: deterministic, so no replay, retry or
  * second close can make a second award for the pair. `betKey` is unique per
- * user (a bet id, or an inbound bet's event id); the user is part of it.
+ * user (a bet id, or an inbound bet's event id), so the user is hashed in too:
+ * `aw_` + 40 hex digits of SHA-256 (160 bits), short enough for every store.
  */
-export const awardId = (userId: string, betKey: string, offerId: string): string =>
-  `aw:${encodeURIComponent(userId)}:${encodeURIComponent(betKey)}:${offerId}`;
+export async function awardId(userId: string, betKey: string, offerId: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify([userId, betKey, offerId])));
+  return `aw_${[...new Uint8Array(digest).slice(0, 20)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
 
 /** Decimal odds text ("2.5") as an integer ×10^4, or null. */
 export function oddsE4(odds: string | number): number | null {

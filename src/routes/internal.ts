@@ -7,7 +7,10 @@ import type { IngestResult as WireResult } from "../lib/bridge-wire";
 import { fromRuleMessage } from "../lib/offer-rules";
 import { offerPatch } from "../lib/offers";
 import { TOPICS } from "../lib/events";
-import { jsonBody, parse } from "../lib/validation";
+import { jsonBody, label, parse, userId } from "../lib/validation";
+import { oddsE4 } from "../lib/stake-gate";
+import { MAX_AMOUNT } from "../actors/wallet";
+import { wallet } from "./wallets";
 import {
   couponRequestTopics,
   errorReply,
@@ -47,7 +50,7 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
-  if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.betPlaced) return placedOutside(env, value, id ?? null);
   if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
@@ -75,6 +78,40 @@ async function ingestOne(env: Env, topic: string, value: unknown, abandon: boole
           : { op: "claim", user_id: body.user_id },
       );
   return reply(reply_to, correlation_id, replyFor(correlation_id, outcome));
+}
+
+// events.bet_placed in the original shape: stake in minor units, ts epoch ms or ISO-8601.
+// `odds` (decimal) is optional: without it, offers with a min_odds never match.
+const betPlaced = z.looseObject({
+  eventId: label,
+  ts: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]),
+  userId,
+  market: label,
+  stake: z.number().int().min(1).max(MAX_AMOUNT),
+  currency: z.string(),
+  odds: z.union([z.number(), z.string()]).optional(),
+});
+
+/**
+ * A bet placed outside rushgate enters its user's stake window by its own
+ * timestamp, once per event id (its place in Kafka, the id the archive gives it
+ * too). Too far in the future, or not in this deployment's currency: dead-lettered.
+ */
+async function placedOutside(env: Env, value: unknown, messageId: string | null): Promise<IngestResult> {
+  const bet = betPlaced.safeParse(value);
+  if (!bet.success) {
+    const i = bet.error.issues[0]!;
+    return { ok: false, error: `${i.path.join(".") || "value"}: ${i.message}` };
+  }
+  const b = bet.data;
+  if (b.currency !== (env.CURRENCY || "GBP")) return { ok: false, error: `currency: ${b.currency} is not this deployment's ${env.CURRENCY}` };
+  const odds = b.odds === undefined ? null : oddsE4(b.odds);
+  if (b.odds !== undefined && odds === null) return { ok: false, error: "odds: decimal odds with at most 4 decimals" };
+  const ts = typeof b.ts === "number" ? b.ts : Date.parse(b.ts);
+  const key = messageId ?? `evt:${b.eventId}:${ts}:${b.stake}:${b.market}`;
+  const { status } = await wallet(env, b.userId).ingestBet({ key, event_id: b.eventId, market: b.market, odds_e4: odds, stake_cents: b.stake, ts });
+  if (status === "TOO_FAR_AHEAD") return { ok: false, error: `ts: more than MAX_CLOCK_SKEW_SECONDS ahead of the wallet's clock` };
+  return { ok: true };
 }
 
 /**

@@ -16,7 +16,7 @@ export type Step =
 export type Award = { award_id: string; user: string; bet_key: string; offer_id: string; bonus_cents: number };
 export type WindowResult = { user: string; start: number; sum_cents: number; state: "open" | "qualified" | "not_qualified"; bets: string[]; late: string[] };
 
-export function oracle(steps: Step[], c: GateConfig) {
+export async function oracle(steps: Step[], c: GateConfig) {
   const seen = new Set<string>(); // user + bet key
   const windows = new Map<string, WindowResult>(); // `${user} ${start}`
   const betsOf = new Map<string, OracleBet[]>(); // on-time bets per window, in arrival order
@@ -34,7 +34,7 @@ export function oracle(steps: Step[], c: GateConfig) {
     return w;
   };
 
-  function close(w: WindowResult) {
+  async function close(w: WindowResult) {
     w.state = qualifies(w.sum_cents, c) ? "qualified" : "not_qualified";
     if (w.state !== "qualified") return;
     for (const bet of betsOf.get(`${w.user} ${w.start}`) ?? []) {
@@ -48,7 +48,7 @@ export function oracle(steps: Step[], c: GateConfig) {
         if (offer.max_awards_per_user !== null && count >= offer.max_awards_per_user) continue;
         reserved.set(offer.id, spent + bonus);
         perUser.set(`${offer.id} ${w.user}`, count + 1);
-        awards.push({ award_id: awardId(w.user, bet.key, offer.id), user: w.user, bet_key: bet.key, offer_id: offer.id, bonus_cents: bonus });
+        awards.push({ award_id: await awardId(w.user, bet.key, offer.id), user: w.user, bet_key: bet.key, offer_id: offer.id, bonus_cents: bonus });
         break;
       }
     }
@@ -79,7 +79,7 @@ export function oracle(steps: Step[], c: GateConfig) {
       const due = [...windows.values()]
         .filter((w) => w.state === "open" && closeAt(w.start, c) <= s.to)
         .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : a.start - b.start));
-      for (const w of due) close(w);
+      for (const w of due) await close(w);
     }
   }
   return { windows: [...windows.values()], awards, qualified, rejected, reserved };
