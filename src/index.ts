@@ -5,15 +5,19 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
 import { allowedMethods } from "./lib/methods";
+import { awards } from "./routes/awards";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { internal } from "./routes/internal";
+import { offers } from "./routes/offers";
 import { wallets } from "./routes/wallets";
 
 export { Campaign } from "./actors/campaign";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
+export { OfferBudget } from "./actors/offer-budget";
+export { Offers } from "./actors/offers";
 export { Relay } from "./actors/relay";
 export { Wallet } from "./actors/wallet";
 
@@ -48,6 +52,8 @@ app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
+app.route("/api/offers", offers);
+app.route("/api/awards", awards);
 app.route("/internal", internal);
 
 app.notFound((c) => {

@@ -15,6 +15,7 @@ let coupon: string;
 let campaign: string;
 let betId: string;
 let holdId: string;
+let offer: string;
 
 beforeAll(async () => {
   victim = unique("victim");
@@ -31,6 +32,7 @@ beforeAll(async () => {
   const bet = { user_id: victim, event_id: "e", market: "m", selection: "s", stake_cents: 100, odd_value: 1000 };
   betId = (await send("/api/bets", bet)).body.bet_id;
   holdId = (await send(`/api/wallets/${victim}/holds`, { amount_cents: 50 })).body.hold_id;
+  offer = (await post("/api/offers", { name: "victim offer", min_stake_cents: 100, bonus_pct: 0.1 })).body.id;
 });
 
 /** Every route the Worker serves, with a body that would succeed for the right caller. */
@@ -65,6 +67,12 @@ function routes(): Route[] {
     },
     { method: "GET", path: `/api/bets/${betId}`, access: "self" },
     { method: "POST", path: `/api/bets/${betId}/settle`, body: { result: "WON" }, access: "service" },
+    { method: "POST", path: "/api/offers", body: { name: "o", min_stake_cents: 1, bonus_pct: 0.5 }, access: "service" },
+    { method: "GET", path: "/api/offers", access: "public" },
+    { method: "GET", path: `/api/offers/${offer}`, access: "public" },
+    { method: "PUT", path: `/api/offers/${offer}`, body: { bonus_pct: 0.2 }, access: "service" },
+    { method: "DELETE", path: `/api/offers/${offer}`, access: "service" },
+    { method: "GET", path: `/api/offers/${offer}/versions`, access: "service" },
   ];
 }
 
@@ -78,6 +86,8 @@ async function snapshot() {
     `/api/coupons/${coupon}`,
     `/api/campaigns/${campaign}`,
     `/api/campaigns/${campaign}/openings/${victim}`,
+    `/api/offers/${offer}`,
+    `/api/offers/${offer}/versions`,
   ];
   return Promise.all(reads.map(async (path) => (await get(path)).body));
 }
@@ -94,7 +104,8 @@ describe("who may call what", () => {
         .replace(coupon, ":name")
         .replace(campaign, ":id")
         .replace(betId, ":bet_id")
-        .replace(holdId, ":hold_id"),
+        .replace(holdId, ":hold_id")
+        .replace(offer, ":id"),
     );
     expect(new Set(rows)).toEqual(new Set(served));
   });
