@@ -12,6 +12,7 @@ import { jsonBody, label, parse, userId } from "../lib/validation";
 import { oddsE4 } from "../lib/stake-gate";
 import { MAX_AMOUNT } from "../actors/wallet";
 import { wallet } from "./wallets";
+import { oddsMessage } from "../lib/odds";
 import {
   couponRequestTopics,
   errorReply,
@@ -21,6 +22,7 @@ import {
   type Reply,
 } from "./coupon-protocol";
 import { catalogue, offerId, pushBudget } from "./offers";
+import { applyOdds } from "./odds";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
@@ -61,6 +63,12 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
   if (topic === TOPICS.betPlaced) return placedOutside(env, value, id ?? null);
   if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
+  if (topic === TOPICS.oddsUpdates) {
+    const msg = oddsMessage.safeParse(value);
+    if (!msg.success) return { ok: false, error: `odds_updates: ${msg.error.issues[0]?.path.join(".")}: ${msg.error.issues[0]?.message}` };
+    await applyOdds(env, msg.data); // a stale version is ignored and counted, not an error
+    return { ok: true };
+  }
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
