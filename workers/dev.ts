@@ -45,6 +45,9 @@ function stop(code: number) {
 process.once("SIGINT", () => stop(0));
 process.once("SIGTERM", () => stop(0));
 
-start("worker", `${root}node_modules/.bin/wrangler`, ["dev", "--port", port, "--ip", "127.0.0.1"]);
+// The web app: `npm run dev` built it once; this rebuilds it on each edit, and
+// wrangler dev reloads the open page when its assets change.
+start("web", `${root}node_modules/.bin/vite`, ["build", "-c", "web/vite.config.ts", "--watch", "--mode", "development"]);
+start("worker", `${root}node_modules/.bin/wrangler`, ["dev", "--port", port, "--ip", "127.0.0.1", "--live-reload"]);
 start("kafka-bridge", process.execPath, ["workers/kafka-bridge/index.ts"]);
 if (process.env.KAFKA_BROKERS) start("archiver", process.execPath, ["workers/archiver/index.ts"]);
