@@ -53,7 +53,6 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
     { amount: "1", count: "50" },
     { amount: "5", count: "10" },
   ]);
-  const [local, setLocal] = useState<string | null>(null);
   const queries = useQueryClient();
   const create = useMutation({
     mutationFn: async () => {
@@ -63,7 +62,7 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
         if (minor === null || minor < 1) throw new ApiError(0, "INVALID", `inventory: "${r.amount}" is not an amount in ${currency}`);
         inventory[String(minor)] = (inventory[String(minor)] ?? 0) + Number(r.count);
       }
-      return call<Campaign>("/api/campaigns", {
+      return call<{ id: string; shards: number }>("/api/campaigns", {
         body: {
           name: form.name,
           start_time: new Date(form.start).toISOString(),
@@ -72,10 +71,10 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
         },
       });
     },
-    onMutate: () => setLocal(null),
     onSuccess: ({ body }) => {
-      remember(body);
-      queries.setQueryData(["campaign", body.id], body);
+      // Creation answers the id; the view (inventory, remaining) is read next.
+      remember({ id: body.id, name: form.name });
+      void queries.invalidateQueries({ queryKey: ["campaign", body.id] });
       onCreated(body.id);
     },
   });
@@ -108,7 +107,7 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
           <button type="button" className="secondary" onClick={() => setRows([...rows, { amount: "", count: "1" }])}>
             Add an amount
           </button>
-          {(inventoryError || local) && <small className="field-error">{inventoryError ?? local}</small>}
+          {inventoryError && <small className="field-error">{inventoryError}</small>}
         </fieldset>
         <ErrorBox error={formError(create.error, fields) && !inventoryError ? create.error : null} title="Not created" />
         <button type="submit" disabled={create.isPending || !currency}>
