@@ -52,18 +52,28 @@ export const claimLog = pgTable(
   (t) => [index("claim_log_campaign_ts").on(t.campaign_id, t.ts), index("claim_log_user").on(t.user_id)],
 );
 
-/** `wallet.*` (deposited, withdrawn, held, captured, released, bonus_credited). */
+/**
+ * The wallet ledger, row for row as `GET /api/wallets/{user}/ledger` shows it:
+ * one row per wallet event that posted an entry (deposited, withdrawn,
+ * captured, winnings_credited, bonus_credited; see LEDGER_EVENT_TYPES).
+ * `entry_id` is the entry's `id`, `ledger_seq` its `seq`, `kind` its kind
+ * (DEPOSIT…), `amount_cents` signed (a withdrawal is negative).
+ */
 export const ledgerEntries = pgTable(
   "ledger_entries",
   {
     event_id: text().primaryKey(),
     user_id: text(),
+    /** NULL only for rows archived before migration 0001 (the wallet did not emit it then). */
     entry_id: text(),
     kind: text().notNull(),
     amount_cents: int8("amount_cents"),
     balance_after_cents: int8("balance_after_cents"),
     ref: text(),
     created_at: at("created_at").notNull(),
+    ledger_seq: int8("ledger_seq"),
+    /** `cash` or `bonus`. */
+    balance: text(),
   },
   (t) => [index("ledger_entries_user_created_at").on(t.user_id, t.created_at), index("ledger_entries_ref").on(t.ref)],
 );

@@ -5,16 +5,25 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
 import { allowedMethods } from "./lib/methods";
+import { countFailure } from "./lib/stats";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
+import { feeds, metrics, sockets } from "./routes/feeds";
 import { internal } from "./routes/internal";
+import { odds } from "./routes/odds";
 import { wallets } from "./routes/wallets";
 
+export { AwardsFeed } from "./actors/awards-feed";
 export { Campaign } from "./actors/campaign";
+export { CampaignFeed } from "./actors/campaign-feed";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
+export { Odds } from "./actors/odds";
+export { OddsFeed } from "./actors/odds-feed";
+export { OddsIndex } from "./actors/odds-index";
 export { Relay } from "./actors/relay";
+export { StatsFeed } from "./actors/stats-feed";
 export { Wallet } from "./actors/wallet";
 
 const app = new Hono<{ Bindings: Env } & AuthVars>();
@@ -50,6 +59,10 @@ app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
 app.route("/internal", internal);
+app.route("/api", odds);
+app.route("/api", feeds);
+app.route("/ws", sockets);
+app.route("/metrics", metrics);
 
 app.notFound((c) => {
   const allow = allowedMethods(app.routes, c.req.path);
@@ -76,6 +89,10 @@ app.onError((err, c) => {
   }
   // Never leak a stack trace; the log keeps it.
   console.error(err);
+  // Counted for live stats; never allowed to fail the answer.
+  try {
+    c.executionCtx.waitUntil(countFailure(c.env, "http_5xx").catch(() => {}));
+  } catch {}
   return c.json({ error: "INTERNAL_ERROR", message: "internal error" }, 500);
 });
 

@@ -11,7 +11,7 @@ const root = new URL("../..", import.meta.url).pathname;
 // Inside the repo: workerd refuses module paths that leave its root.
 const buildDir = ".wrangler/bench-build";
 
-export type Runtime = { url: URL; stop: () => Promise<void> };
+export type Runtime = { url: URL; stop: () => Promise<void>; miniflare: Miniflare };
 
 /** Bundles the Worker exactly as `wrangler deploy` would. */
 export function build(): void {
@@ -36,6 +36,7 @@ async function start(options: Record<string, unknown>): Promise<Runtime> {
   const url = await mf.ready;
   return {
     url,
+    miniflare: mf,
     stop: async () => {
       await mf.dispose();
       rmSync(persist, { recursive: true, force: true });

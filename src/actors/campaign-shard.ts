@@ -38,7 +38,8 @@ type State = { meta: ShardMeta; stock: Stock; opened: number; releasedDraws: num
  * are stored and nothing is random at claim time. When the slice runs dry the
  * shard asks the Campaign object for a refill.
  */
-export class CampaignShard extends Actor {
+export class CampaignShard extends Actor<"campaign"> {
+  protected readonly kind = "campaign";
   static migrations = [
     {
       id: "campaign-shard-1",
@@ -88,7 +89,7 @@ export class CampaignShard extends Actor {
   }
 
   /** Runs a mutation; on failure the cached state is dropped and re-read from storage. */
-  private change<T>(fn: () => T): T {
+  private change<T>(fn: (at: string) => T): T {
     try {
       return this.mutate(fn);
     } catch (err) {
@@ -96,8 +97,6 @@ export class CampaignShard extends Actor {
       throw err;
     }
   }
-
-  private aggregate = (meta: ShardMeta) => `campaign:${meta.campaign_id}/${meta.shard}`;
 
   private recorded(id: string): Counts | undefined {
     const row = this.sql.exec<{ counts: string }>("SELECT counts FROM transfers WHERE id = ?", id).toArray()[0];
@@ -124,8 +123,7 @@ export class CampaignShard extends Actor {
     const packets = sumCounts(grant.counts);
     const known = this.state();
     const meta = known?.meta ?? grant.meta;
-    this.change(() => {
-      const now = new Date().toISOString();
+    this.change((now) => {
       if (!known) {
         this.sql.exec(
           "INSERT INTO meta (id, campaign_id, shard, shards, start_ms, end_ms, seed) VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -144,12 +142,12 @@ export class CampaignShard extends Actor {
         JSON.stringify(grant.counts),
         now,
       );
-      this.emit(this.aggregate(meta), "campaign.stock_received", {
+      this.emit("campaign.stock_received", {
         campaign_id: meta.campaign_id,
         shard: meta.shard,
         transfer_id: grant.transfer_id,
         packets,
-        ts: now,
+        received_at: now,
       });
     });
     if (known) known.stock.add(grant.counts);
@@ -171,8 +169,7 @@ export class CampaignShard extends Actor {
     const stock = new Stock(s?.stock.toCounts());
     const n = Math.min(MAX_TRANSFER, Math.ceil(stock.total / Math.max(1, divisor)));
     const counts = s ? stock.drawMany(s.meta.seed, s.opened + s.releasedDraws, n) : {};
-    this.change(() => {
-      const now = new Date().toISOString();
+    this.change((now) => {
       this.addStock(counts, -1);
       this.sql.exec("UPDATE meta SET released_draws = released_draws + ?", n);
       this.sql.exec(
@@ -182,12 +179,12 @@ export class CampaignShard extends Actor {
         now,
       );
       if (s && n > 0) {
-        this.emit(this.aggregate(s.meta), "campaign.stock_released", {
+        this.emit("campaign.stock_released", {
           campaign_id: s.meta.campaign_id,
           shard: s.meta.shard,
           transfer_id: transferId,
           packets: n,
-          ts: now,
+          released_at: now,
         });
       }
     });
@@ -232,8 +229,7 @@ export class CampaignShard extends Actor {
   private take(s: State, userId: string): OpenOutcome {
     const amount = s.stock.pick(uniform(s.meta.seed, s.opened + s.releasedDraws));
     // The primary key on user_id decides "one per user": a second open inserts nothing.
-    const opened = this.change(() => {
-      const ts = new Date().toISOString();
+    const opened = this.change((ts) => {
       const insert = this.sql.exec(
         "INSERT INTO openings (user_id, amount, opened_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
         userId,
@@ -242,13 +238,13 @@ export class CampaignShard extends Actor {
       );
       if (insert.rowsWritten === 0) return false;
       this.sql.exec("UPDATE stock SET remaining = remaining - 1, opened = opened + 1 WHERE amount = ?", amount);
-      this.emit(this.aggregate(s.meta), "campaign.packet_opened", {
+      this.emit("campaign.packet_opened", {
         campaign_id: s.meta.campaign_id,
         user_id: userId,
         amount,
         shard: s.meta.shard,
         ts,
-      }, ts);
+      });
       return true;
     });
     if (!opened) return { status: "ALREADY_OPENED", amount: this.previous(userId)! };

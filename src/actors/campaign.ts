@@ -42,7 +42,8 @@ type Transfer = { seq: number; kind: "grant" | "pull"; shard: number; counts: st
  * A pending transfer found later (after an eviction or a failed call) is
  * finished before anything else, so no packet is lost or counted twice.
  */
-export class Campaign extends Actor {
+export class Campaign extends Actor<"campaign"> {
+  protected readonly kind = "campaign";
   static migrations = [
     {
       id: "campaign-1",
@@ -116,8 +117,7 @@ export class Campaign extends Actor {
       const seed = mix32(crypto.getRandomValues(new Uint32Array(1))[0]!);
       const meta: Meta = { id: spec.id, name: spec.name, start_time: spec.start_time, end_time: spec.end_time, shards: spec.shards, seed };
       const slices = split(spec.inventory, spec.shards, seed);
-      this.mutate(() => {
-        const now = new Date().toISOString();
+      this.mutate((now) => {
         this.sql.exec(
           "INSERT INTO campaign (id, campaign_id, name, start_time, end_time, shards, seed, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
           meta.id,
@@ -132,7 +132,7 @@ export class Campaign extends Actor {
           this.sql.exec("INSERT INTO inventory (amount, total) VALUES (?, ?)", Number(amount), total);
         }
         slices.forEach((slice, k) => this.recordGrant(k, slice));
-        this.emit(`campaign:${meta.id}`, "campaign.created", {
+        this.emit("campaign.created", {
           campaign_id: meta.id,
           name: meta.name,
           start_time: meta.start_time,

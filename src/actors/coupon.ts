@@ -22,7 +22,8 @@ type State = { name: string; amount: number; claimed: number };
  * lock. Remaining stock is not stored: it is amount − claims, and a claim's seq
  * is its rowid, so the two can never disagree.
  */
-export class Coupon extends Actor {
+export class Coupon extends Actor<"coupon"> {
+  protected readonly kind = "coupon";
   static migrations = [
     {
       id: "coupon-1",
@@ -57,10 +58,9 @@ export class Coupon extends Actor {
 
   create(name: string, amount: number): Result<CouponView> {
     if (this.state()) return fail(409, "DUPLICATE_COUPON", `coupon ${name} already exists`);
-    this.mutate(() => {
-      const now = new Date().toISOString();
+    this.mutate((now) => {
       this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
-      this.emit(`coupon:${name}`, "coupon.created", { name, amount, created_at: now }, now);
+      this.emit("coupon.created", { name, amount, created_at: now });
     });
     this.cached = { name, amount, claimed: 0 };
     return ok({ name, amount, remaining_amount: amount });
@@ -76,8 +76,7 @@ export class Coupon extends Actor {
     const seq = coupon.claimed + 1;
     const remaining = coupon.amount - seq;
     // The unique user_id decides "one per user": a second claim inserts nothing.
-    const claimed = this.mutate(() => {
-      const now = new Date().toISOString();
+    const claimed = this.mutate((now) => {
       const insert = this.sql.exec(
         "INSERT INTO claims (seq, user_id, claimed_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
         seq,
@@ -85,13 +84,13 @@ export class Coupon extends Actor {
         now,
       );
       if (insert.rowsWritten === 0) return false;
-      this.emit(`coupon:${coupon.name}`, "coupon.claimed", {
+      this.emit("coupon.claimed", {
         coupon_name: coupon.name,
         user_id: userId,
         seq,
         remaining_amount: remaining,
         claimed_at: now,
-      }, now);
+      });
       return true;
     });
     if (!claimed) return { status: "ALREADY_CLAIMED" };

@@ -2,23 +2,18 @@ import { DurableObject } from "cloudflare:workers";
 import type { StoredEvent } from "../lib/actor";
 import type { PullResult, RelayEntry } from "../lib/bridge-wire";
 import type { Envelope } from "../lib/envelope";
-import { shardOf } from "../lib/hash";
+import { Forwarder, forwardMigration } from "../lib/feed-forward";
 import { migrate } from "../lib/migrations";
 import { toEnvelope } from "../lib/outbox";
+import { addCounts, type Counts, type FailureKind, readCounts, statsMigration, sumCounts } from "../lib/stats";
 
 // Six columns a row, under the 100 bound parameters a statement may have.
 const ROWS_PER_INSERT = 16;
 
 type LogRow = { pos: number; type: string; aggregate: string; seq: number; time: string; data: string };
 
-/** How many relay shards there are: fixed per deployment (changing it reorders aggregates in flight). */
-export const relayShards = (env: Env) => Number(env.RELAY_SHARDS);
-
-/** Relay shard `n` of `relayShards(env)`. */
-export const relayShard = (env: Env, n: number) => env.RELAY.getByName(`relay-${n}`);
-
-/** The relay shard that carries an aggregate's events, so one aggregate stays in order. */
-export const relayFor = (env: Env, aggregate: string) => relayShard(env, shardOf(aggregate, relayShards(env)));
+// Routing to relay shards lives in lib/ (the actor base uses it); re-exported for callers.
+export { relayFor, relayShard, relayShards } from "../lib/relays";
 
 /**
  * A relay shard: a durable, ordered log of events pushed by actors' outboxes,
@@ -31,10 +26,13 @@ export const relayFor = (env: Env, aggregate: string) => relayShard(env, shardOf
 export class Relay extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private waiters: (() => void)[] = [];
+  /** Forwards committed events to the live feeds (src/lib/feed-forward.ts). */
+  private readonly feeds: Forwarder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.feeds = new Forwarder(this.sql, env, ctx.id.name ?? ctx.id.toString(), (after, limit) => this.read(after, limit));
     ctx.blockConcurrencyWhile(async () =>
       migrate(ctx.storage, [
         {
@@ -52,6 +50,8 @@ export class Relay extends DurableObject<Env> {
             CREATE TABLE high_water (aggregate TEXT PRIMARY KEY, seq INTEGER NOT NULL);
           `,
         },
+        statsMigration,
+        forwardMigration,
       ]),
     );
   }
@@ -85,8 +85,11 @@ export class Relay extends DurableObject<Env> {
           seq,
         );
       }
+      // Live stats count each event here, once, with the log row (src/lib/stats.ts).
+      addCounts(this.sql, sumCounts(fresh), Date.now());
     });
     for (const wake of this.waiters.splice(0)) wake();
+    void this.feeds.kick();
     return fresh.length;
   }
 
@@ -95,7 +98,9 @@ export class Relay extends DurableObject<Env> {
    * it. With nothing to return it waits up to `waitMs` for an append.
    */
   async pull(ack: number, limit: number, waitMs: number): Promise<PullResult<StoredEvent>> {
-    this.sql.exec("DELETE FROM log WHERE pos <= ?", ack);
+    // Entries the feeds have not had yet stay in the log.
+    this.sql.exec("DELETE FROM log WHERE pos <= ?", Math.min(ack, this.feeds.cursor));
+    void this.feeds.kick();
     let entries = this.read(ack, limit);
     if (!entries.length && waitMs > 0) {
       await new Promise<void>((resolve) => {
@@ -121,5 +126,20 @@ export class Relay extends DurableObject<Env> {
       .exec<LogRow>("SELECT pos, type, aggregate, seq, time, data FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
       .toArray()
       .map((r) => ({ pos: r.pos, event: toEnvelope(r) as StoredEvent }));
+  }
+
+  /** RPC: forwards what the feeds have not had yet, and resolves when done (tests, benchmarks). */
+  forward(): Promise<void> {
+    return this.feeds.kick();
+  }
+
+  /** RPC: this shard's live-stats counters (totals and the second before `nowMs`). */
+  stats(nowMs: number): { totals: Counts; per_second: Counts } {
+    return readCounts(this.sql, nowMs);
+  }
+
+  /** RPC: counts failures that are not events (5xx answers, the bridge's retries and dead letters). */
+  countFailure(kind: FailureKind, n: number): void {
+    this.ctx.storage.transactionSync(() => addCounts(this.sql, { [`failures_${kind}`]: n }, Date.now()));
   }
 }

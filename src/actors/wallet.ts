@@ -1,6 +1,7 @@
 import { isUserId } from "../lib/ids";
 import { Actor } from "../lib/actor";
 import { fail, ok, type Result } from "../lib/errors";
+import type { EventData, LedgerEntry, LedgerKind } from "../lib/events";
 import {
   IdempotencyStore,
   idempotencyMigration,
@@ -13,18 +14,7 @@ export const MAX_AMOUNT = 1_000_000_000_000;
 /** No balance may pass this, so every amount stays an exact JS number. */
 const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
 
-export type LedgerKind = "DEPOSIT" | "WITHDRAWAL" | "CAPTURE" | "WINNINGS" | "BONUS_CREDIT";
-export type LedgerEntry = {
-  id: string;
-  seq: number;
-  kind: LedgerKind;
-  balance: "cash" | "bonus";
-  /** Signed: credits are positive, debits negative. */
-  amount_cents: number;
-  balance_after_cents: number;
-  ref: string | null;
-  created_at: string;
-};
+export type { LedgerEntry, LedgerKind };
 export type LedgerPage = { entries: LedgerEntry[]; next_cursor?: string };
 
 export type WalletView = {
@@ -91,7 +81,19 @@ type BetRow = {
   placed_at: string;
   settled_at: string | null;
 };
-type Flat = Record<string, string | number | boolean | null>;
+type WalletEventType =
+  | "wallet.deposited"
+  | "wallet.withdrawn"
+  | "wallet.held"
+  | "wallet.captured"
+  | "wallet.released"
+  | "wallet.winnings_credited"
+  | "wallet.bonus_credited";
+/** What a wallet event adds to the fields every wallet event has. */
+type Movement<T extends WalletEventType> = Omit<
+  EventData<T>,
+  "user_id" | "currency" | "cash_posted_cents" | "cash_held_cents" | "bonus_posted_cents" | "updated_at"
+>;
 
 // Bet ids carry their owner: base64url(user_id) "." 32 hex digits. base64url has
 // no ".", so the split is unambiguous whatever characters the user id holds.
@@ -146,7 +148,8 @@ export function potentialWin(stake: number, odds: string): number {
  * the user's money; each mutation is one transaction with its outbox event and,
  * for HTTP requests, its idempotency record.
  */
-export class Wallet extends Actor {
+export class Wallet extends Actor<"wallet"> {
+  protected readonly kind = "wallet";
   static migrations = [
     idempotencyMigration,
     {
@@ -258,7 +261,7 @@ export class Wallet extends Actor {
     return this.idempotent(userId, req, 201, (b, now) => {
       if (b.cash_posted + amount > MAX_BALANCE) return fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
       const entry = this.post(b, "cash", "DEPOSIT", amount, null, now);
-      this.emitWallet(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq });
+      this.emitWallet(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq, entry });
       return ok(entry);
     });
   }
@@ -267,7 +270,7 @@ export class Wallet extends Actor {
     return this.idempotent(userId, req, 201, (b, now) => {
       if (b.cash_posted - b.cash_held < amount) return insufficient();
       const entry = this.post(b, "cash", "WITHDRAWAL", -amount, null, now);
-      this.emitWallet(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq });
+      this.emitWallet(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq, entry });
       return ok(entry);
     });
   }
@@ -320,7 +323,7 @@ export class Wallet extends Actor {
         now,
       );
       // The original events.bet_placed fields first (stake in minor units), then ours.
-      this.emit(this.aggregate(b), "bet.placed", {
+      this.emit("bet.placed", {
         eventId: bet.event_id,
         ts: Date.parse(now),
         userId: b.user_id,
@@ -331,7 +334,7 @@ export class Wallet extends Actor {
         selection: bet.selection,
         odd_value: bet.odd_value,
         potential_win_cents: win,
-      }, now);
+      });
       return ok({ bet_id: betId, status: "ACCEPTED", potential_win_cents: win });
     });
   }
@@ -349,10 +352,10 @@ export class Wallet extends Actor {
       this.resolve(b, this.hold(bet.hold_id)!, result === "VOID" ? 0 : bet.stake, now);
       if (payout > 0) {
         const entry = this.post(b, "cash", "WINNINGS", payout, betId, now);
-        this.emitWallet(b, "wallet.winnings_credited", { amount_cents: payout, bet_id: betId, ledger_seq: entry.seq });
+        this.emitWallet(b, "wallet.winnings_credited", { amount_cents: payout, bet_id: betId, ledger_seq: entry.seq, entry });
       }
       this.sql.exec("UPDATE bets SET status = ?, payout = ?, settled_at = ? WHERE id = ?", result, payout, now, betId);
-      this.emit(this.aggregate(b), "bet.settled", {
+      this.emit("bet.settled", {
         bet_id: betId,
         user_id: b.user_id,
         event_id: bet.event_id,
@@ -363,7 +366,7 @@ export class Wallet extends Actor {
         payout_cents: payout,
         currency: this.currency,
         settled_at: now,
-      }, now);
+      });
       return ok(betView(userId, { ...bet, status: result, payout, settled_at: now }));
     });
   }
@@ -381,17 +384,16 @@ export class Wallet extends Actor {
     if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
       return fail(400, "INVALID_REQUEST", `amount_cents: an integer from 1 to ${MAX_AMOUNT}`);
     }
-    return this.mutate(() => {
+    return this.mutate((now) => {
       const first = this.sql.exec<{ result: string }>("SELECT result FROM awards WHERE award_id = ?", awardId).toArray()[0];
       if (first) return JSON.parse(first.result) as Result<BonusCredit>;
       const b = this.balances(userId);
-      const now = new Date().toISOString();
       let result: Result<BonusCredit>;
       if (b.bonus_posted + amount > MAX_BALANCE) {
         result = fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
       } else {
         const entry = this.post(b, "bonus", "BONUS_CREDIT", amount, ref, now);
-        this.emitWallet(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq });
+        this.emitWallet(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq, entry });
         this.save(b);
         result = ok({ ...entry, award_id: awardId });
       }
@@ -410,10 +412,10 @@ export class Wallet extends Actor {
   private idempotent<T>(
     userId: string,
     req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
-    return this.mutate(() =>
+    return this.mutate((now) =>
       this.idempotency.run(req, status, () => {
         const b = this.balances(userId);
-        const result = effect(b, new Date().toISOString());
+        const result = effect(b, now);
         if (result.ok) this.save(b);
         return result;
       }),
@@ -441,10 +443,6 @@ export class Wallet extends Actor {
     );
   }
 
-  private aggregate(b: Balances): string {
-    return `wallet:${b.user_id}`;
-  }
-
   /** Appends an immutable ledger entry and applies it to the posted balance. */
   private post(b: Balances, balance: "cash" | "bonus", kind: LedgerKind, amount: number, ref: string | null, now: string): LedgerEntry {
     const after = balance === "cash" ? (b.cash_posted += amount) : (b.bonus_posted += amount);
@@ -466,21 +464,16 @@ export class Wallet extends Actor {
   }
 
   /** A wallet event: the movement's fields plus the balances after it. */
-  private emitWallet(b: Balances, type: string, data: Flat): void {
-    this.emit(
-      this.aggregate(b),
-      type,
-      {
-        user_id: b.user_id,
-        currency: this.currency,
-        ...data,
-        cash_posted_cents: b.cash_posted,
-        cash_held_cents: b.cash_held,
-        bonus_posted_cents: b.bonus_posted,
-        at: b.updated_at,
-      },
-      b.updated_at ?? undefined,
-    );
+  private emitWallet<T extends WalletEventType>(b: Balances, type: T, data: Movement<T>): void {
+    this.emit(type, {
+      user_id: b.user_id,
+      currency: this.currency,
+      ...data,
+      cash_posted_cents: b.cash_posted,
+      cash_held_cents: b.cash_held,
+      bonus_posted_cents: b.bonus_posted,
+      updated_at: b.updated_at!,
+    } as EventData<T>);
   }
 
   /** Moves `amount` from available to held; the new hold's id, or null if available is short. */
@@ -534,6 +527,7 @@ export class Wallet extends Actor {
         released_cents: hold.amount - captured,
         ref: hold.ref,
         ledger_seq: entry.seq,
+        entry,
       });
     } else {
       this.emitWallet(b, "wallet.released", { hold_id: hold.id, amount_cents: hold.amount, ref: hold.ref });

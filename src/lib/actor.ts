@@ -1,14 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import { relayFor } from "../actors/relay";
 import type { Envelope, Json } from "./envelope";
+import type { AggregateKind, EventData, EventTypeOf } from "./events";
 import { migrate, type Migration } from "./migrations";
 import { Outbox, outboxMigration } from "./outbox";
+import { relayFor } from "./relays";
 
+type Scalar = string | number | boolean | null;
 /**
- * Outbox events as RPC returns them. The payload is typed as a flat record
- * because a recursive JSON type is too deep for the RPC stub types.
+ * Outbox events as RPC returns them. The payload is typed as a record one level
+ * deep because a recursive JSON type is too deep for the RPC stub types.
  */
-export type StoredEvent = Envelope<Record<string, string | number | boolean | null>>;
+export type StoredEvent = Envelope<Record<string, Scalar | Record<string, Scalar>>>;
 
 const DELIVERY_BATCH = 100;
 // How long an outbox gathers events before the alarm delivers them: a hot actor
@@ -22,16 +24,21 @@ const MAX_BACKOFF_MS = 60_000;
  * and delivers its outbox to the relay from the alarm.
  *
  * Migrations are static because subclass fields are not set yet when this
- * constructor runs. An actor is exactly one event aggregate (its outbox numbers
- * the aggregate's events), so every `emit` of one actor names the same aggregate.
- * The base class owns the object's single alarm: subclasses must not set alarms.
+ * constructor runs. An actor is exactly one event aggregate, `${kind}:${name}`
+ * (its outbox numbers the aggregate's events), and knows its name from
+ * `ctx.id.name`. The base class owns the object's single alarm: subclasses must
+ * not set alarms.
  */
-export abstract class Actor extends DurableObject<Env> {
+export abstract class Actor<K extends AggregateKind = AggregateKind> extends DurableObject<Env> {
   static migrations: readonly Migration[] = [];
+  /** The aggregate kind: the first part of every event's aggregate. */
+  protected abstract readonly kind: K;
   protected readonly sql: SqlStorage;
   protected readonly events: Outbox;
   private deliveryArmed = false;
   private failures = 0;
+  /** The running mutation's time (ISO-8601), while one runs. */
+  private mutationTime: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,25 +48,43 @@ export abstract class Actor extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, [outboxMigration, ...own]));
   }
 
+  /** This object's name (`getByName(name)`): the user id, coupon name, campaign id… */
+  protected get name(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error("actors are addressed by name (getByName)");
+    return name;
+  }
+
+  /** The aggregate every event of this actor belongs to. */
+  protected get aggregate(): string {
+    return `${this.kind}:${this.name}`;
+  }
+
   /**
-   * Appends an event to the outbox; call it inside `mutate`. Pass the mutation's
-   * own timestamp as `time` when the payload carries one, so the two agree.
+   * Appends an event to the outbox; call it inside `mutate`. Only catalogued
+   * types of this actor's kind, with their shapes (src/lib/events.ts). The
+   * envelope's time is the mutation's time.
    */
-  protected emit<T extends Json>(aggregate: string, type: string, data: T, time?: string): Envelope<T> {
-    return this.events.append(aggregate, type, data, time);
+  protected emit<T extends EventTypeOf<K>>(type: T, data: EventData<T>): void {
+    if (this.mutationTime === undefined) throw new Error(`emit(${type}) outside a mutation`);
+    this.events.append(this.aggregate, type, data as Json, this.mutationTime);
   }
 
   /**
    * Runs one mutation as a single SQLite transaction, then makes sure the alarm
-   * will deliver what it emitted. If it throws, storage rolls back, so in-memory
-   * counters are dropped and re-read.
+   * will deliver what it emitted. `at` is the mutation's time (ISO-8601 UTC):
+   * use it for every time the mutation writes, so they equal the event's time.
+   * A nested mutate joins the outer one. If it throws, storage rolls back, so
+   * in-memory counters are dropped and re-read.
    */
-  protected mutate<T>(fn: () => T): T {
+  protected mutate<T>(fn: (at: string) => T): T {
+    if (this.mutationTime !== undefined) return fn(this.mutationTime);
     const before = this.events.appended;
     const armed = this.deliveryArmed;
+    this.mutationTime = new Date().toISOString();
     try {
       return this.ctx.storage.transactionSync(() => {
-        const result = fn();
+        const result = fn(this.mutationTime!);
         // Armed inside the transaction, so the alarm commits with the change.
         if (this.events.appended !== before && !this.deliveryArmed) {
           this.deliveryArmed = true;
@@ -71,6 +96,8 @@ export abstract class Actor extends DurableObject<Env> {
       this.events.forget();
       this.deliveryArmed = armed;
       throw err;
+    } finally {
+      this.mutationTime = undefined;
     }
   }
 

@@ -3,11 +3,11 @@
 // what this returns to the request's reply_to topic.
 import { z } from "zod";
 import type { RequestOutcome } from "../actors/coupon";
-import { userId } from "../lib/validation";
-import { couponName } from "./coupons";
+import { couponClaim, couponCreate, couponGet } from "../lib/coupon-schemas";
+import { COUPON_REQUEST_TOPICS, type CouponRequestTopic } from "../lib/events";
 
-export const couponRequestTopics = ["coupon.create.req", "coupon.claim.req", "coupon.get.req"] as const;
-export type CouponRequestTopic = (typeof couponRequestTopics)[number];
+export const couponRequestTopics = COUPON_REQUEST_TOPICS;
+export type { CouponRequestTopic };
 
 const envelope = z.object({
   schema_version: z.literal(1),
@@ -15,10 +15,10 @@ const envelope = z.object({
   reply_to: z.string().min(1).max(249),
 });
 const bodies = {
-  "coupon.create.req": z.object({ name: couponName, amount: z.number().int().positive().max(10_000_000) }),
-  "coupon.claim.req": z.object({ coupon_name: couponName, user_id: userId }),
-  "coupon.get.req": z.object({ name: couponName }),
-};
+  "coupon.create.req": couponCreate,
+  "coupon.claim.req": couponClaim,
+  "coupon.get.req": couponGet,
+} satisfies Record<CouponRequestTopic, z.ZodType>;
 
 export type Reply = {
   schema_version: 1;

@@ -2,21 +2,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
 import { actFor, type AuthVars, isService, service, signedIn } from "../lib/auth";
+import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
 import { unwrap } from "../lib/errors";
 import { userLimit } from "../lib/limits";
-import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
+import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
-export const couponName = z
-  .string()
-  .min(1, "required")
-  .max(64, "at most 64 characters")
-  .regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, _ and -");
-
-const createBody = z.strictObject({
-  name: couponName,
-  amount: z.number().int().positive().max(10_000_000),
-});
-const claimBody = z.strictObject({ user_id: userId, coupon_name: couponName });
+// Strict over HTTP: a body that changes state has no unknown fields.
+const createBody = z.strictObject(couponCreate.shape);
+const claimBody = z.strictObject(couponClaim.shape);
 
 const claimStatus = { CLAIMED: 200, ALREADY_CLAIMED: 409, SOLD_OUT: 409, NOT_FOUND: 404 } as const;
 

@@ -2,8 +2,10 @@
 // secret BRIDGE_TOKEN). Without the secret they are off.
 import { Hono } from "hono";
 import { z } from "zod";
-import { relayShard, relayShards } from "../actors/relay";
+import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
+import { TOPICS } from "../lib/events";
+import { oddsMessage } from "../lib/odds";
 import { jsonBody, parse } from "../lib/validation";
 import {
   couponRequestTopics,
@@ -13,6 +15,7 @@ import {
   type CouponRequestTopic,
   type Reply,
 } from "./coupon-protocol";
+import { applyOdds } from "./odds";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
@@ -35,7 +38,13 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
-  if (topic === "events.bet_placed") return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+  if (topic === TOPICS.oddsUpdates) {
+    const msg = oddsMessage.safeParse(value);
+    if (!msg.success) return { ok: false, error: `odds_updates: ${msg.error.issues[0]?.path.join(".")}: ${msg.error.issues[0]?.message}` };
+    await applyOdds(env, msg.data); // a stale version is ignored and counted, not an error
+    return { ok: true };
+  }
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);

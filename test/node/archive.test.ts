@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import { asc, eq } from "drizzle-orm";
 import type { Archive } from "../../workers/archiver/archive.ts";
 import { bets, claimLog, couponClaims, events, ledgerEntries } from "../../drizzle/schema.ts";
-import { counts, envelope, mixedEvents, store, testArchive, truncate } from "./helpers.ts";
+import type { Json } from "../../src/lib/envelope.ts";
+import { counts, envelope, event, mixedEvents, store, testArchive, truncate } from "./helpers.ts";
 
 const target = testArchive();
 let archive: Archive;
@@ -81,36 +82,43 @@ describe(`archive (${store})`, () => {
     ]);
   });
 
-  test("every wallet event → ledger_entries, tolerating missing fields", async () => {
-    const kinds = ["deposited", "withdrawn", "held", "captured", "released", "bonus_credited"];
-    await archive.insert(
-      kinds.map((k, i) =>
-        envelope("wallet:w1", i + 1, `wallet.${k}`, {
-          user_id: "w1", entry_id: `e${i + 1}`, seq: i + 1, kind: k, amount_cents: 100 * (i + 1),
-          balance_after_cents: 5_000_000_000 + i, ref: `r${i + 1}`, created_at: "2026-11-22T04:00:00.000Z",
-        }),
-      ),
-    );
-    // Sparse data: the user comes from the aggregate, the kind from the type, the time from the envelope.
-    const sparse = envelope("wallet:w2", 1, "wallet.deposited", { amount_cents: "250" });
-    await archive.insert([sparse, envelope("wallet:w2", 2, "wallet.released", ["not", "an", "object"])]);
-
-    const rows = await archive.db.select().from(ledgerEntries).orderBy(asc(ledgerEntries.event_id));
-    expect(rows.map((r) => [r.user_id, r.kind, r.amount_cents, r.balance_after_cents, r.ref])).toEqual([
-      ...kinds.map((k, i) => ["w1", k, 100 * (i + 1), 5_000_000_000 + i, `r${i + 1}`]),
-      ["w2", "deposited", 250, null, null],
-      ["w2", "released", null, null, null],
+  // Real wallet events against GET /ledger: test/node/contract.test.ts. Here,
+  // events archived before the wallet emitted `entry` (their shape then).
+  test("wallet events from before `entry`: the ledger's kind, sign and balance after; holds and releases are no entries", async () => {
+    const before = (seq: number, type: string, data: Record<string, Json>) =>
+      envelope("wallet:w1", seq, type, {
+        user_id: "w1", currency: "GBP", cash_posted_cents: 0, cash_held_cents: 0, bonus_posted_cents: 0, at: "2026-11-22T04:00:00.000Z", ...data,
+      });
+    await archive.insert([
+      before(1, "wallet.deposited", { amount_cents: 5000, ledger_seq: 1, cash_posted_cents: 5000 }),
+      before(2, "wallet.withdrawn", { amount_cents: 2500, ledger_seq: 2, cash_posted_cents: 2500 }),
+      before(3, "wallet.held", { hold_id: "h1", amount_cents: 1000, ref: "r1", cash_posted_cents: 2500, cash_held_cents: 1000 }),
+      before(4, "wallet.captured", { hold_id: "h1", amount_cents: 600, released_cents: 400, ref: "r1", ledger_seq: 3, cash_posted_cents: 1900 }),
+      before(5, "wallet.winnings_credited", { amount_cents: 700, bet_id: "b1", ledger_seq: 4, cash_posted_cents: 2600 }),
+      before(6, "wallet.bonus_credited", { amount_cents: 300, award_id: "a1", ledger_seq: 1, bonus_posted_cents: 300, cash_posted_cents: 2600 }),
+      before(7, "wallet.released", { hold_id: "h2", amount_cents: 100, ref: null }),
     ]);
-    expect(rows.find((r) => r.event_id === sparse.id)?.created_at.toISOString()).toBe(sparse.time);
+    const rows = await archive.db.select().from(ledgerEntries).orderBy(asc(ledgerEntries.event_id));
+    expect(rows.map((r) => [r.kind, r.balance, r.ledger_seq, r.amount_cents, r.balance_after_cents, r.ref, r.entry_id])).toEqual([
+      ["DEPOSIT", "cash", 1, 5000, 5000, null, null],
+      ["WITHDRAWAL", "cash", 2, -2500, 2500, null, null],
+      ["CAPTURE", "cash", 3, -600, 1900, "r1", null],
+      ["WINNINGS", "cash", 4, 700, 2600, "b1", null],
+      ["BONUS_CREDIT", "bonus", 1, 300, 300, null, null],
+    ]);
+    expect(rows.every((r) => r.user_id === "w1")).toBe(true);
+    // created_at is the mutation's time: the envelope's.
+    expect(rows.map((r) => r.created_at.toISOString())).toEqual([1, 2, 4, 5, 6].map((seq) => envelope("w", seq, "t", {}).time));
   });
 
   test("bet.placed inserts a bet, bet.settled settles it; replays and repeats change nothing", async () => {
-    const placed = envelope("bet:B1", 1, "bet.placed", {
-      eventId: "match-7", ts: "2026-11-22T05:00:00.000Z", userId: "u1", market: "1X2", stake: 1235,
+    const placed = event("wallet:u1", 1, "bet.placed", {
+      eventId: "match-7", ts: Date.parse("2026-11-22T05:00:00.000Z"), userId: "u1", market: "1X2", stake: 1235,
       currency: "EUR", bet_id: "B1", selection: "away", odd_value: "2.10", potential_win_cents: 2594,
     });
-    const settled = envelope("bet:B1", 2, "bet.settled", {
-      bet_id: "B1", userId: "u1", result: "won", payout_cents: 2594, ts: "2026-11-22T06:00:00.000Z",
+    const settled = event("wallet:u1", 2, "bet.settled", {
+      bet_id: "B1", user_id: "u1", event_id: "match-7", market: "1X2", selection: "away", result: "WON",
+      stake_cents: 1235, payout_cents: 2594, currency: "EUR", settled_at: "2026-11-22T06:00:00.000Z",
     });
     await archive.insert([placed]);
     const [open] = await archive.db.select().from(bets);
@@ -120,24 +128,24 @@ describe(`archive (${store})`, () => {
     const [done] = await archive.db.select().from(bets);
     const expected = {
       bet_id: "B1", user_id: "u1", event_ref: "match-7", market: "1X2", selection: "away", stake_cents: 1235,
-      currency: "EUR", odd_value: "2.10", potential_win_cents: 2594, status: "settled", result: "won", payout_cents: 2594,
+      currency: "EUR", odd_value: "2.10", potential_win_cents: 2594, status: "settled", result: "WON", payout_cents: 2594,
       placed_at: new Date("2026-11-22T05:00:00.000Z"), settled_at: new Date("2026-11-22T06:00:00.000Z"),
-      placed_event_id: "bet:B1:1", settled_event_id: "bet:B1:2",
+      placed_event_id: "wallet:u1:1", settled_event_id: "wallet:u1:2",
     };
     expect(done).toEqual(expected);
 
     // A repeated settlement under a new id writes the same values; replays are not projected again.
-    const again = envelope("bet:B1", 3, "bet.settled", { ...(settled.data as object), user_id: "u1" });
+    const again = envelope("wallet:u1", 3, "bet.settled", settled.data);
     await archive.insert([again]);
     await archive.insert([settled, placed]);
-    expect(await archive.db.select().from(bets)).toEqual([{ ...expected, settled_event_id: "bet:B1:3" }]);
+    expect(await archive.db.select().from(bets)).toEqual([{ ...expected, settled_event_id: "wallet:u1:3" }]);
   });
 
   test("a settlement that arrives before its placement is kept, and the placement does not undo it", async () => {
-    await archive.insert([envelope("bet:B2", 2, "bet.settled", { bet_id: "B2", user_id: "u2", result: "lost", payout_cents: 0 })]);
-    await archive.insert([envelope("bet:B2", 1, "bet.placed", { bet_id: "B2", userId: "u2", market: "OU", stake_cents: 500, currency: "EUR" })]);
+    await archive.insert([envelope("wallet:u2", 2, "bet.settled", { bet_id: "B2", result: "LOST", payout_cents: 0 })]);
+    await archive.insert([envelope("wallet:u2", 1, "bet.placed", { bet_id: "B2", userId: "u2", market: "OU", stake: 500, currency: "EUR" })]);
     const [row] = await archive.db.select().from(bets).where(eq(bets.bet_id, "B2"));
-    expect(row).toMatchObject({ status: "settled", result: "lost", payout_cents: 0, market: "OU", stake_cents: 500, user_id: "u2" });
+    expect(row).toMatchObject({ status: "settled", result: "LOST", payout_cents: 0, market: "OU", stake_cents: 500, user_id: "u2" });
   });
 
   test("types without a typed table are kept in events only", async () => {

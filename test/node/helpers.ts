@@ -5,6 +5,7 @@ import pg from "pg";
 import { sql } from "drizzle-orm";
 import { openArchive, type Archive } from "../../workers/archiver/archive.ts";
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
+import type { EventData, EventType } from "../../src/lib/events.ts";
 import { bets, claimLog, couponClaims, events, ledgerEntries } from "../../drizzle/schema.ts";
 
 /** Real PostgreSQL when DATABASE_URL is set, PGlite otherwise. */
@@ -15,11 +16,11 @@ export const store = databaseUrl ? "postgres" : "pglite";
  * A fresh archive: on Postgres in a schema of its own (dropped by cleanup), on
  * PGlite in a temp directory. open() may be called again to reopen the same one.
  */
-export function testArchive(): { open(): Promise<Archive>; cleanup(): Promise<void> } {
+export function testArchive(): { open(migrationsFolder?: string): Promise<Archive>; cleanup(): Promise<void> } {
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "rushgate-archive-"));
   return {
-    open: () => openArchive({ databaseUrl, dataDir, schema }),
+    open: (migrationsFolder?: string) => openArchive({ databaseUrl, dataDir, schema, migrationsFolder }),
     async cleanup() {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       if (!databaseUrl) return;
@@ -49,6 +50,10 @@ export function envelope(aggregate: string, seq: number, type: string, data: Jso
   return { id: `${aggregate}:${seq}`, type, aggregate, seq, time: new Date(T0 + seq * 1000).toISOString(), data };
 }
 
+/** An envelope of a catalogued type: its data must have the catalogue's shape (compile-time checked). */
+export const event = <T extends EventType>(aggregate: string, seq: number, type: T, data: EventData<T>): Envelope =>
+  envelope(aggregate, seq, type, data as Json);
+
 /** `n` events of every projected type (n of each), spread over a few aggregates. */
 export function mixedEvents(n: number, tag = "a"): Envelope[] {
   const out: Envelope[] = [];
@@ -56,19 +61,20 @@ export function mixedEvents(n: number, tag = "a"): Envelope[] {
     const ts = new Date(T0 + i * 1000).toISOString();
     const user = `${tag}-user-${i}`;
     out.push(
-      envelope(`coupon:${tag}-C${i % 3}`, i, "coupon.claimed", {
+      event(`coupon:${tag}-C${i % 3}`, i, "coupon.claimed", {
         coupon_name: `${tag}-C${i % 3}`, user_id: user, seq: i, remaining_amount: 1000 - i, claimed_at: ts,
       }),
-      envelope(`campaign:${tag}-R:shard:${i % 2}`, i, "campaign.packet_opened", {
+      event(`campaign:${tag}-R/${i % 2}`, i, "campaign.packet_opened", {
         campaign_id: `${tag}-R`, user_id: user, amount: 50 + i, shard: i % 2, ts,
       }),
-      envelope(`wallet:${user}`, 1, "wallet.deposited", {
-        user_id: user, entry_id: `${user}-e1`, seq: 1, kind: "deposit", amount_cents: 10_000,
-        balance_after_cents: 10_000, ref: `dep-${i}`, created_at: ts,
+      event(`wallet:${user}`, 1, "wallet.deposited", {
+        user_id: user, currency: "GBP", amount_cents: 10_000, ledger_seq: 1,
+        entry: { id: `${user}-e1`, seq: 1, kind: "DEPOSIT", balance: "cash", amount_cents: 10_000, balance_after_cents: 10_000, ref: null, created_at: ts },
+        cash_posted_cents: 10_000, cash_held_cents: 0, bonus_posted_cents: 0, updated_at: ts,
       }),
-      envelope(`bet:${tag}-B${i}`, 1, "bet.placed", {
-        eventId: `match-${i % 4}`, ts, userId: user, market: "1X2", stake: 2.5, currency: "EUR",
-        bet_id: `${tag}-B${i}`, selection: "home", odd_value: "1.85", potential_win_cents: 463,
+      event(`wallet:${user}`, 2, "bet.placed", {
+        eventId: `match-${i % 4}`, ts: T0 + i * 1000, userId: user, market: "1X2", stake: 250, currency: "EUR",
+        bet_id: `${tag}-B${i}`, selection: "home", odd_value: "1.85", potential_win_cents: 462,
       }),
     );
   }

@@ -26,6 +26,8 @@ export type ArchiveOptions = {
   dataDir?: string;
   /** Postgres schema to hold the tables (and drizzle's migration journal); default public. */
   schema?: string;
+  /** Another migrations folder (tests: upgrade from an older schema); default drizzle/migrations. */
+  migrationsFolder?: string;
 };
 
 export type Archive = {
@@ -46,7 +48,7 @@ const migrationsFolder = fileURLToPath(new URL("../../drizzle/migrations", impor
 export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
   const pgSchema = opts.schema ?? "public";
   if (!/^[a-z_][a-z0-9_]*$/.test(pgSchema)) throw new Error(`invalid schema name: ${pgSchema}`);
-  const migration = { migrationsFolder, migrationsSchema: pgSchema === "public" ? "drizzle" : pgSchema };
+  const migration = { migrationsFolder: opts.migrationsFolder ?? migrationsFolder, migrationsSchema: pgSchema === "public" ? "drizzle" : pgSchema };
   const useSchema = `CREATE SCHEMA IF NOT EXISTS "${pgSchema}"`;
 
   let db: ArchiveDb;

@@ -1,5 +1,6 @@
 /**
- * Typed projections: event type → typed row. The `events` table keeps every
+ * Typed projections: event type → typed row, reading each event's fields as
+ * the event catalogue (src/lib/events.ts) defines them. The `events` table keeps every
  * envelope whole, so these mappings are tolerant (a missing field becomes
  * null, a missing time falls back to the envelope's) and easy to change:
  * rebuild a table from `events` after changing its mapping.
@@ -8,6 +9,14 @@ import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTable } from "drizzle-orm/pg-core";
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
 import * as schema from "../../drizzle/schema.ts";
+import {
+  LEDGER_EVENT_TYPES,
+  ledgerOf,
+  type EventData,
+  type EventType,
+  type LedgerEntry,
+  type LedgerEventType,
+} from "../../src/lib/events.ts";
 import { bets, claimLog, couponClaims, ledgerEntries } from "../../drizzle/schema.ts";
 
 export type ArchiveDb = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -26,16 +35,21 @@ export function chunksFor<T>(table: PgTable, rows: T[]): T[][] {
   return out;
 }
 
-type Data = Record<string, Json | undefined>;
-const fields = (e: Envelope): Data =>
-  e.data !== null && typeof e.data === "object" && !Array.isArray(e.data) ? e.data : {};
+/**
+ * An event's data, typed by the catalogue (src/lib/events.ts): reading a field
+ * the catalogue does not have is a compile error. Partial, because archived
+ * events may predate a field.
+ */
+const fields = <T extends EventType>(e: Envelope, _type: T): Partial<EventData<T>> =>
+  e.data !== null && typeof e.data === "object" && !Array.isArray(e.data) ? (e.data as Partial<EventData<T>>) : {};
 
-const str = (...vs: (Json | undefined)[]): string | null => {
+type Value = Json | undefined;
+const str = (...vs: Value[]): string | null => {
   for (const v of vs) if (typeof v === "string" || typeof v === "number") return String(v);
   return null;
 };
 /** The first finite number; numeric strings accepted. */
-const num = (...vs: (Json | undefined)[]): number | null => {
+const num = (...vs: Value[]): number | null => {
   for (const v of vs) {
     const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
     if (typeof n === "number" && Number.isFinite(n)) return n;
@@ -43,12 +57,12 @@ const num = (...vs: (Json | undefined)[]): number | null => {
   return null;
 };
 /** An integer (money in minor units, counts). */
-const int = (...vs: (Json | undefined)[]): number | null => {
+const int = (...vs: Value[]): number | null => {
   const n = num(...vs);
   return n === null ? null : Math.round(n);
 };
 /** ISO string, or epoch seconds/milliseconds; falls back to the envelope's time. */
-const time = (e: Envelope, ...vs: (Json | undefined)[]): Date => {
+const time = (e: Envelope, ...vs: Value[]): Date => {
   for (const v of vs) {
     const ms = typeof v === "number" ? (v < 1e11 ? v * 1000 : v) : typeof v === "string" ? Date.parse(v) : NaN;
     if (Number.isFinite(ms)) return new Date(ms);
@@ -60,7 +74,7 @@ const aggregateId = (e: Envelope, kind: string): string | null =>
   e.aggregate.startsWith(`${kind}:`) ? e.aggregate.slice(kind.length + 1) : null;
 
 export const toCouponClaim = (e: Envelope): typeof couponClaims.$inferInsert => {
-  const d = fields(e);
+  const d = fields(e, "coupon.claimed");
   return {
     event_id: e.id,
     coupon_name: str(d.coupon_name) ?? aggregateId(e, "coupon"),
@@ -71,7 +85,7 @@ export const toCouponClaim = (e: Envelope): typeof couponClaims.$inferInsert => 
 };
 
 export const toClaimLog = (e: Envelope): typeof claimLog.$inferInsert => {
-  const d = fields(e);
+  const d = fields(e, "campaign.packet_opened");
   return {
     event_id: e.id,
     campaign_id: str(d.campaign_id),
@@ -82,50 +96,63 @@ export const toClaimLog = (e: Envelope): typeof claimLog.$inferInsert => {
   };
 };
 
-export const toLedgerEntry = (e: Envelope): typeof ledgerEntries.$inferInsert => {
-  const d = fields(e);
+const isLedgerEvent = (type: string): type is LedgerEventType => (LEDGER_EVENT_TYPES as string[]).includes(type);
+
+/**
+ * The ledger entry a wallet event posted, as the ledger API shows it. Events
+ * archived before the wallet emitted `entry` are described by the catalogue's
+ * `ledger` (kind, balance, sign); their entry id is unknown.
+ */
+export const toLedgerEntry = (e: Envelope & { type: LedgerEventType }): typeof ledgerEntries.$inferInsert => {
+  const d = fields(e, e.type);
+  const entry: Partial<LedgerEntry> = d.entry ?? {};
+  const legacy = ledgerOf(e.type);
+  const legacyRef = "ref" in d ? d.ref : "bet_id" in d ? d.bet_id : undefined;
   return {
     event_id: e.id,
-    user_id: str(d.user_id, d.userId) ?? aggregateId(e, "wallet"),
-    entry_id: str(d.entry_id),
-    kind: str(d.kind) ?? e.type.slice("wallet.".length),
-    amount_cents: int(d.amount_cents),
-    balance_after_cents: int(d.balance_after_cents),
-    ref: str(d.ref),
-    created_at: time(e, d.created_at, d.ts),
+    user_id: str(d.user_id) ?? aggregateId(e, "wallet"),
+    entry_id: str(entry.id),
+    ledger_seq: int(entry.seq, d.ledger_seq),
+    kind: entry.kind ?? legacy.kind,
+    balance: entry.balance ?? legacy.balance,
+    amount_cents: int(entry.amount_cents) ?? (d.amount_cents === undefined ? null : legacy.sign * Math.abs(d.amount_cents)),
+    balance_after_cents: int(
+      entry.balance_after_cents,
+      legacy.balance === "bonus" ? d.bonus_posted_cents : d.cash_posted_cents,
+    ),
+    ref: entry.id ? (entry.ref ?? null) : str(legacyRef),
+    created_at: time(e, entry.created_at),
   };
 };
 
-const betId = (e: Envelope, d: Data): string => str(d.bet_id, d.betId) ?? aggregateId(e, "bet") ?? e.id;
-
-/** `stake_cents` if given, else `stake`: bet.placed keeps the original topic's field name, in minor units like all money here. */
+/** bet.placed keeps the original events.bet_placed field names (`stake` in minor units, `ts` epoch ms). */
 export const toPlacedBet = (e: Envelope): typeof bets.$inferInsert => {
-  const d = fields(e);
+  const d = fields(e, "bet.placed");
   return {
-    bet_id: betId(e, d),
-    user_id: str(d.user_id, d.userId),
-    event_ref: str(d.eventId, d.event_ref),
+    bet_id: str(d.bet_id) ?? e.id,
+    user_id: str(d.userId) ?? aggregateId(e, "wallet"),
+    event_ref: str(d.eventId),
     market: str(d.market),
     selection: str(d.selection),
-    stake_cents: int(d.stake_cents) ?? int(d.stake),
+    stake_cents: int(d.stake),
     currency: str(d.currency),
-    odd_value: str(d.odd_value, d.odds),
+    odd_value: str(d.odd_value),
     potential_win_cents: int(d.potential_win_cents),
     status: "placed",
-    placed_at: time(e, d.placed_at, d.ts),
+    placed_at: time(e, d.ts),
     placed_event_id: e.id,
   };
 };
 
 export const toSettledBet = (e: Envelope): typeof bets.$inferInsert => {
-  const d = fields(e);
+  const d = fields(e, "bet.settled");
   return {
-    bet_id: betId(e, d),
-    user_id: str(d.user_id, d.userId),
+    bet_id: str(d.bet_id) ?? e.id,
+    user_id: str(d.user_id) ?? aggregateId(e, "wallet"),
     status: "settled",
-    result: str(d.result, d.outcome),
+    result: str(d.result),
     payout_cents: int(d.payout_cents),
-    settled_at: time(e, d.settled_at, d.ts),
+    settled_at: time(e, d.settled_at),
     settled_event_id: e.id,
   };
 };
@@ -142,11 +169,11 @@ const lastByKey = <T>(rows: T[], key: (row: T) => string): T[] => [...new Map(ro
  */
 export async function project(tx: ArchiveTx, fresh: Envelope[]): Promise<void> {
   const of = (type: string) => fresh.filter((e) => e.type === type);
-  const wallet = fresh.filter((e) => e.type.startsWith("wallet."));
+  const ledger = fresh.filter((e): e is Envelope & { type: LedgerEventType } => isLedgerEvent(e.type));
   const inserts: [PgTable, Record<string, unknown>[]][] = [
     [couponClaims, of("coupon.claimed").map(toCouponClaim)],
     [claimLog, of("campaign.packet_opened").map(toClaimLog)],
-    [ledgerEntries, wallet.map(toLedgerEntry)],
+    [ledgerEntries, ledger.map(toLedgerEntry)],
   ];
   for (const [table, rows] of inserts) {
     for (const part of chunksFor(table, rows)) await tx.insert(table).values(part).onConflictDoNothing();

@@ -3,11 +3,12 @@
 // only after the Worker has answered for it (or the message was parked in a
 // .retry or .dlq topic).
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
+import { INBOUND_TOPICS } from "../../src/lib/events.ts";
 import type { Logger } from "../lib/log.ts";
 import { metrics } from "./metrics.ts";
 import { RetryableError, type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
 
-export const inboundTopics = ["events.bet_placed", "coupon.create.req", "coupon.claim.req", "coupon.get.req"];
+export const inboundTopics: readonly string[] = INBOUND_TOPICS; // named in the event catalogue
 const couponRequest = (topic: string) => topic.startsWith("coupon.") && topic.endsWith(".req");
 
 export type InboundOptions = { groupId: string; retryAttempts: number; retryBaseMs: number };

@@ -5,29 +5,25 @@
 import type { Producer, Message } from "kafkajs";
 import type { Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
-import { toMessage, topicFor } from "../lib/kafka-message.ts";
+import { routesFor } from "../../src/lib/events.ts";
+import { toMessage } from "../lib/kafka-message.ts";
 import { metrics } from "./metrics.ts";
 import type { WorkerClient } from "./worker-client.ts";
 
 export type Sink = (events: Envelope[]) => Promise<void>;
-
-/** Packet openings also go, in the original system's shape, to its claim_events topic. */
-function legacyClaimEvent(e: Envelope): Message | undefined {
-  if (e.type !== "campaign.packet_opened") return undefined;
-  const d = e.data as { user_id: string; campaign_id: string; amount: number; ts: string };
-  const m = toMessage(e);
-  return { ...m, value: JSON.stringify({ user_id: d.user_id, campaign_id: d.campaign_id, amount: d.amount, ts: d.ts }) };
-}
 
 export function kafkaSink(producer: Producer): Sink {
   return async (events) => {
     const byTopic = new Map<string, Message[]>();
     const add = (topic: string, m: Message) => (byTopic.get(topic) ?? byTopic.set(topic, []).get(topic)!).push(m);
     for (const e of events) {
-      // An event type with no topic is parked, not dropped: it needs a topic added.
-      add(topicFor(e.type) ?? "unrouted.events", toMessage(e));
-      const legacy = legacyClaimEvent(e);
-      if (legacy) add("claim_events", legacy);
+      // The catalogue names each type's topic and any copy in an original
+      // system's shape (packet openings to claim_events). An uncatalogued type
+      // is parked in unrouted.events, not dropped.
+      const message = toMessage(e);
+      for (const route of routesFor(e.type, e.data)) {
+        add(route.topic, route.value ? { ...message, value: JSON.stringify(route.value) } : message);
+      }
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     await producer.sendBatch({ topicMessages, acks: -1 });

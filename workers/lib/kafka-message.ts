@@ -4,15 +4,15 @@
  * `data`, headers `event-id`, `event-type`, `aggregate`, `seq`, `time`.
  */
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
+import { CATALOGUE, EVENT_TOPICS, EXTERNAL_TOPICS, isCatalogued, type EventTopic } from "../../src/lib/events.ts";
 
-export const EVENT_TOPICS = ["coupon.events", "campaign.events", "wallet.events", "bet.events"] as const;
-export type EventTopic = (typeof EVENT_TOPICS)[number];
+// Topic names live in the event catalogue; re-exported for the bridge and the archiver.
+export { EVENT_TOPICS, EXTERNAL_TOPICS, type EventTopic };
 
-/** The topic an event type goes to, by its prefix (`coupon.claimed` → `coupon.events`); undefined if none. */
+/** The topic of one of our event types, from the catalogue; undefined for any other type. */
 export function topicFor(type: string): EventTopic | undefined {
-  const dot = type.indexOf(".");
-  if (dot <= 0) return undefined;
-  const topic = `${type.slice(0, dot)}.events`;
+  if (!isCatalogued(type)) return undefined;
+  const topic: string = CATALOGUE[type].topic;
   return (EVENT_TOPICS as readonly string[]).includes(topic) ? (topic as EventTopic) : undefined;
 }
 
@@ -77,12 +77,12 @@ export function envelopeError(e: Envelope): string | undefined {
 }
 
 /**
- * Inbound topics of the original systems that the archive keeps too. Their
+ * Inbound topics of the original systems that the archive keeps too
+ * (EXTERNAL_TOPICS, from the catalogue). Their
  * messages carry no envelope, so the message's place in Kafka names the event:
  * aggregate `kafka:{topic}/{partition}`, seq = offset + 1. A redelivery of the
  * same message is then the same event id, and the archive keeps it once.
  */
-export const EXTERNAL_TOPICS = { "events.bet_placed": "bet.placed_external" } as const;
 
 export type PositionedMessage = ReceivedMessage & { offset: string; timestamp?: string };
 
