@@ -20,6 +20,9 @@ const shots = join(root, "docs/screenshots");
 let worker: Worker;
 let browser: Browser;
 const problems = new Problems();
+// TEMPORARY, until the offers engine (issue 9: stake windows) is merged: the
+// wallet page asks for a user's windows, which this Worker does not serve yet.
+problems.allowed.push(/^GET \/api\/wallets\/[^/]+\/windows 404$/);
 const contexts: BrowserContext[] = [];
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -143,10 +146,15 @@ describe("web console", () => {
     const inventory = page.getByRole("region", { name: "Inventory by amount" }).locator("tbody tr");
     await expect.poll(() => inventory.allTextContents()).toEqual(["£0.50606", "£2.00202"]);
     await page.locator("#f-open-user").fill("carol");
-    await page.getByRole("button", { name: "Open", exact: true }).click();
+    await page.getByRole("region", { name: "Open a packet" }).getByRole("button", { name: "Open", exact: true }).click();
     await expect.poll(() => page.getByText(/^Opened: £(0\.50|2\.00)$/).count()).toBe(1);
     await expect.poll(() => page.getByTestId("rain-remaining").textContent()).toBe("7");
-    const campaignUrl = await page.evaluate(() => JSON.parse(localStorage.getItem("rushgate.campaigns")!)[0].id as string);
+    // Packets opened elsewhere: remaining falls live, over /ws/campaigns/{id}, with no click.
+    const rainCard = page.getByRole("region", { name: `Friday rain ${run}` });
+    await expect.poll(() => rainCard.locator(".banner").getAttribute("data-state")).toBe("connected");
+    const campaignId = await page.evaluate(() => JSON.parse(localStorage.getItem("rushgate.campaigns")!)[0].id as string);
+    for (const u of ["erin", "frank"]) expect((await api("POST", `/api/campaigns/${campaignId}/open`, { user_id: u })).status).toBe(200);
+    await expect.poll(() => page.getByTestId("rain-remaining").textContent()).toBe("5");
     await capture(page, "campaigns");
 
     // Wallet: look a user up, deposit, place a bet (key shown, retried with the same key), settle it.
@@ -182,6 +190,52 @@ describe("web console", () => {
     await expect.poll(() => page.getByTestId("ledger").locator("tbody tr").count()).toBe(3);
     await capture(page, "wallet");
 
+    // Odds: subscribe to an event, see an update arrive and be highlighted, with its version;
+    // a stale version changes nothing.
+    const match = `MATCH_${run}`;
+    const odds = (version: number, home: string) => ({
+      event_id: match, home_team: "Arsenal", away_team: "Chelsea", market: "1X2",
+      odds: { home, draw: "3.40", away: "2.90" }, updated_at: new Date().toISOString(), source: "web-e2e", version,
+    });
+    expect((await api("POST", "/api/odds", odds(1, "2.10"))).status).toBe(201);
+    await go(page, "Odds");
+    const eventBox = page.getByRole("checkbox", { name: new RegExp(match) });
+    await expect.poll(() => eventBox.isEnabled()).toBe(true);
+    await eventBox.check();
+    const row = page.locator(`tr[data-event="${match}"]`);
+    await expect.poll(() => row.locator('[data-odd="home"]').textContent()).toBe("2.10");
+    expect(await row.getByTestId("odds-version").textContent()).toBe("1");
+    expect((await api("POST", "/api/odds", odds(2, "1.95"))).status).toBe(201);
+    await expect.poll(() => row.locator('[data-odd="home"]').textContent()).toBe("1.95");
+    expect(await row.getByTestId("odds-version").textContent()).toBe("2");
+    expect(await row.locator('[data-odd="home"]').getAttribute("class")).toContain("changed");
+    expect(await row.locator('[data-odd="away"]').getAttribute("class")).not.toContain("changed");
+    expect((await api("POST", "/api/odds", odds(1, "9.99"))).body.status).toBe("STALE");
+    await capture(page, "odds");
+    expect(await row.locator('[data-odd="home"]').textContent()).toBe("1.95");
+
+    // Dashboard: the live counters move when a bet is placed elsewhere.
+    await go(page, "Dashboard");
+    const placedCounter = page.locator('[data-counter="bets_placed"] .value');
+    await placedCounter.waitFor();
+    await expect.poll(() => page.locator(".banner").first().getAttribute("data-state")).toBe("connected");
+    const before = Number(await placedCounter.textContent());
+    expect(before).toBeGreaterThanOrEqual(1);
+    const bet2 = { user_id: user, event_id: match, market: "1X2", selection: "HOME", stake_cents: 500, odd_value: "1.95" };
+    expect((await api("POST", "/api/bets", bet2, { "idempotency-key": `${run}-dash` })).status).toBe(201);
+    await expect.poll(() => placedCounter.textContent(), { timeout: 15_000 }).toBe(String(before + 1));
+    expect(Number(await page.locator('[data-counter="coupon_claims"] .value').textContent())).toBeGreaterThanOrEqual(12);
+    await expect.poll(() => page.locator(".chart canvas").count()).toBeGreaterThan(0);
+    await capture(page, "dashboard");
+
+    // Awards: the feed connects with a ticket; it is empty until a window qualifies.
+    await go(page, "Awards");
+    await expect.poll(() => page.locator(".banner").first().getAttribute("data-state")).toBe("connected");
+    await page.getByText("No awards yet", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByRole("button", { name: "Resume" }).click();
+    await capture(page, "awards");
+
     // A user's own view, signed in with a user JWT: their wallet, no lookup of others.
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user).setExpirationTime("10m").sign(new TextEncoder().encode(jwtSecret));
     const mine = await newPage(DESKTOP);
@@ -196,11 +250,19 @@ describe("web console", () => {
     await signIn(phone, adminToken, "/coupons");
     for (const [name, path, ready] of [
       ["coupons", `/coupons?name=${coupon}`, "coupon-remaining"],
-      ["campaigns", `/campaigns?id=${campaignUrl}`, "rain-remaining"],
+      ["campaigns", `/campaigns?id=${campaignId}`, "rain-remaining"],
       ["wallet", `/wallet?user=${user}`, "ledger"],
+      ["dashboard", "/", "totals"],
+      ["awards", "/awards", null],
+      ["odds", "/odds", null],
     ] as const) {
       await phone.goto(path);
-      await phone.getByTestId(ready).waitFor();
+      if (ready) await phone.getByTestId(ready).waitFor();
+      if (name === "odds") {
+        await phone.getByRole("checkbox", { name: new RegExp(match) }).check();
+        await phone.locator(`tr[data-event="${match}"]`).waitFor();
+      }
+      if (name === "awards") await phone.getByText("No awards yet", { exact: false }).waitFor();
       // Nothing sticks out sideways at 375 px.
       expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number), name).toBeLessThanOrEqual(PHONE.width);
       await capture(phone, name);

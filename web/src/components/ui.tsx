@@ -27,9 +27,9 @@ export function ErrorBox({ error, title = "Something went wrong" }: { error: unk
   );
 }
 
-export function Card({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+export function Card({ title, children, actions, wide }: { title: string; children: ReactNode; actions?: ReactNode; wide?: boolean }) {
   return (
-    <section className="card" aria-label={title}>
+    <section className={wide ? "card wide" : "card"} aria-label={title}>
       <header>
         <h2>{title}</h2>
         {actions}

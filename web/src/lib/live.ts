@@ -20,21 +20,35 @@ export function useFeed(
   path: string | null,
   onMessage: (message: any) => void,
   onOpen?: (send: (m: unknown) => void) => void,
+  /** Query parameters to add on each (re)connect, e.g. a fresh ticket; may be async. */
+  params?: () => Promise<Record<string, string>>,
+): Feed {
+  return useFeedImpl(path, onMessage, onOpen, params);
+}
+
+function useFeedImpl(
+  path: string | null,
+  onMessage: (message: any) => void,
+  onOpen?: (send: (m: unknown) => void) => void,
+  params?: () => Promise<Record<string, string>>,
 ): Feed {
   const [state, setState] = useState<LinkState>("connecting");
   const [lastMessageAt, setLast] = useState<number | null>(null);
   const socket = useRef<PartySocket | null>(null);
-  const handlers = useRef({ onMessage, onOpen });
-  handlers.current = { onMessage, onOpen };
+  const handlers = useRef({ onMessage, onOpen, params });
+  handlers.current = { onMessage, onOpen, params };
 
   useEffect(() => {
     if (!path) return;
     let lastSeq: number | null = null;
     let everOpen = false;
-    const url = () => {
+    // partysocket calls this before every (re)connect.
+    const url = async () => {
       const base = new URL(path, location.href);
       base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
       if (lastSeq !== null) base.searchParams.set("after", String(lastSeq));
+      const extra = handlers.current.params ? await handlers.current.params() : {};
+      for (const [k, v] of Object.entries(extra)) base.searchParams.set(k, v);
       return base.toString();
     };
     const ws = new PartySocket(url, [], { maxReconnectionDelay: 5000, minReconnectionDelay: 500, connectionTimeout: 4000 });

@@ -1,5 +1,6 @@
 import { useRef, useState } from "react";
 import { Banner, Card, Empty, Loading } from "../components/ui";
+import { call } from "../lib/api";
 import { time, useMoney } from "../lib/format";
 import { useFeed, useTick } from "../lib/live";
 
@@ -40,7 +41,11 @@ export function Awards() {
   const [heldCount, setHeldCount] = useState(0);
   const seen = useRef(new Set<string>());
 
+  // Browsers cannot send headers on a WebSocket: each (re)connect takes a
+  // short-lived ticket from an authenticated call.
+  const ticket = async () => ({ ticket: (await call<{ ticket: string }>("/api/feeds/awards/tickets", { method: "POST" })).body.ticket });
   const feed = useFeed("/ws/awards", (m) => {
+    if (m?.type && m.type !== "award" && m.type !== "awards") return;
     const list: unknown[] = Array.isArray(m?.awards) ? m.awards : Array.isArray(m?.items) ? m.items : [m];
     const fresh = list.map(toAward).filter((a): a is Award => a !== null && !seen.current.has(a.id));
     setItems((prev) => prev ?? []);
@@ -50,7 +55,7 @@ export function Awards() {
       held.current = [...fresh.reverse(), ...held.current];
       setHeldCount(held.current.length);
     } else setItems((prev) => [...fresh.reverse(), ...(prev ?? [])].slice(0, KEEP));
-  });
+  }, undefined, ticket);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
 

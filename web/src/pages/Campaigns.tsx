@@ -196,7 +196,7 @@ function Watch({ id }: { id: string }) {
         </button>
       </Card>
       <Card title="Inventory by amount">
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table>
             <thead>
               <tr>

@@ -19,7 +19,8 @@ export function flatten(value: unknown, prefix = "", out: Flat = {}): Flat {
 
 const isFailure = (name: string) => /fail|error|5xx|retr|dlq/i.test(name);
 const isMoney = (name: string) => /cents/i.test(name);
-const pretty = (name: string) => name.replace(/_cents\b/, "").replace(/[._]/g, " ");
+const names: Record<string, string> = { failures_http_5xx: "HTTP 5xx", failures_dlq: "DLQ", failures_retries: "retries" };
+const pretty = (name: string) => names[name] ?? name.replace(/_cents\b/, "").replace(/[._]/g, " ");
 
 export function Dashboard() {
   const { fmt } = useMoney();
@@ -30,14 +31,15 @@ export function Dashboard() {
   const [, redraw] = useState(0);
 
   const feed = useFeed("/ws/stats", (m) => {
-    // A stats message: { seq, time?, totals: {...}, rates: {...} } (nested objects allowed).
+    // A stats message: { seq, type: "stats", at, totals, per_second, second_start }.
     if (!m || typeof m !== "object" || !("totals" in m)) return;
     const t = flatten(m.totals);
-    const r = flatten(m.rates ?? {});
+    const r = flatten(m.per_second ?? {});
     setTotals(t);
     setRates(r);
     const h = history.current;
-    const at = typeof m.time === "string" ? Date.parse(m.time) / 1000 : Date.now() / 1000;
+    const at = typeof m.second_start === "string" ? Date.parse(m.second_start) / 1000 : Date.now() / 1000;
+    if (h.xs.length && at <= h.xs[h.xs.length - 1]!) return; // a repeat of a second already charted (e.g. on reconnect)
     h.xs = [...h.xs, at].slice(-WINDOW);
     const names = new Set([...Object.keys(h.rates), ...Object.keys(r)]);
     const next: Record<string, (number | null)[]> = {};
@@ -72,8 +74,10 @@ export function Dashboard() {
                 {counters.map(([k, v]) => (
                   <div key={k} data-counter={k}>
                     <dt>{pretty(k)}</dt>
-                    <dd>{isMoney(k) ? fmt(v) : count(v)}</dd>
-                    {rates[k] !== undefined && <small>{isMoney(k) ? fmt(rates[k]!) : count(rates[k]!)}/s</small>}
+                    <dd>
+                      <span className="value">{isMoney(k) ? fmt(v) : count(v)}</span>
+                      {rates[k] !== undefined && <small className="rate">{isMoney(k) ? fmt(rates[k]!) : count(rates[k]!)}/s</small>}
+                    </dd>
                   </div>
                 ))}
               </dl>

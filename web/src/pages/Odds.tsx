@@ -98,13 +98,13 @@ export function Odds() {
           </ul>
         )}
       </Card>
-      <Card title="Live odds">
+      <Card title="Live odds" wide>
         {subscribed.length === 0 ? (
           <Empty>Tick an event to follow its odds live.</Empty>
         ) : shown.length === 0 ? (
           <Loading what="Waiting for odds" />
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table data-testid="odds">
               <thead>
                 <tr>
@@ -128,7 +128,7 @@ export function Odds() {
                     {["home", "draw", "away"].map((k) => (
                       // The key changes with each update, so the highlight animation runs again.
                       <td key={`${k}-${l.changed.includes(k) ? l.flash : 0}`} className={`num${l.changed.includes(k) ? " changed" : ""}`} data-odd={k}>
-                        {l.odds[k] === undefined ? "—" : String(l.odds[k])}
+                        {l.odds[k] == null ? "—" : String(l.odds[k])}
                       </td>
                     ))}
                     <td className="num" data-testid="odds-version">{l.version}</td>

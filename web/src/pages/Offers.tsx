@@ -20,7 +20,7 @@ export type Offer = {
   budget_cents?: number | null;
   max_awards_per_user?: number | null;
 };
-type Version = Partial<Offer> & { version: number; changed_by?: string; changed_at?: string; created_at?: string; by?: string; at?: string; changes?: unknown; offer?: Partial<Offer> };
+type Version = Partial<Offer> & { version: number; made_by?: string; made_at?: string; changed_by?: string; changed_at?: string; created_at?: string; changes?: unknown; offer?: Partial<Offer> };
 
 /** The fields a version carries: either inline or under `offer`/`rule`. */
 const fieldsOf = (v: Version): Partial<Offer> => (v.offer ?? (v as any).rule ?? (v as any).fields ?? v) as Partial<Offer>;
@@ -92,7 +92,7 @@ export function Offers() {
   const service = session.kind === "service";
   return (
     <div className="grid">
-      <Card title="Offers" actions={service && <button type="button" onClick={() => setEditing("new")}>New offer</button>}>
+      <Card title="Offers" wide actions={service && <button type="button" onClick={() => setEditing("new")}>New offer</button>}>
         {offers.isPending ? (
           <Loading what="Loading offers" />
         ) : offers.isError ? (
@@ -121,7 +121,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
   });
   return (
     <>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0}>
         <table data-testid="offers">
           <thead>
             <tr>
@@ -293,7 +293,7 @@ function History({ id, current }: { id: string; current: Offer | null }) {
                 <div>
                   <strong>v{v.version}</strong> {isActive && <span className="pill pill-active">current</span>}{" "}
                   <span className="muted small">
-                    {time(v.changed_at ?? v.created_at ?? v.at ?? null)} by {v.changed_by ?? v.by ?? "—"}
+                    {time(v.made_at ?? v.changed_at ?? v.created_at ?? null)} by {v.made_by ?? v.changed_by ?? "—"}
                   </span>
                 </div>
                 {isActive ? null : diff.length === 0 ? (

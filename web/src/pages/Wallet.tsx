@@ -29,10 +29,11 @@ type Bet = {
 type Hold = { hold_id: string; status: string; amount_cents: number; captured_cents: number; ref: string | null; created_at: string };
 
 // No list endpoint exists for bets or holds: the console remembers the ids it
-// made or looked up, per user, for this tab.
-const remembered = (kind: string, user: string): string[] => JSON.parse(sessionStorage.getItem(`rushgate.${kind}.${user}`) ?? "[]");
+// made or looked up, per user, in this browser (ids only; reading them still
+// needs the credential).
+const remembered = (kind: string, user: string): string[] => JSON.parse(localStorage.getItem(`rushgate.${kind}.${user}`) ?? "[]");
 const remember = (kind: string, user: string, id: string) =>
-  sessionStorage.setItem(`rushgate.${kind}.${user}`, JSON.stringify([id, ...remembered(kind, user).filter((x) => x !== id)].slice(0, 50)));
+  localStorage.setItem(`rushgate.${kind}.${user}`, JSON.stringify([id, ...remembered(kind, user).filter((x) => x !== id)].slice(0, 50)));
 
 export function Wallet() {
   const session = useSession();
@@ -207,7 +208,7 @@ function Bets({ user }: { user: string }) {
   });
   return (
     <Card title="Bets">
-      <p className="muted small">Bets placed or settled from this console in this tab.</p>
+      <p className="muted small">Bets placed from this console in this browser.</p>
       {bets.isPending ? (
         <Loading what="Loading bets" />
       ) : bets.isError ? (
@@ -286,7 +287,7 @@ function Windows({ user }: { user: string }) {
       ) : list.length === 0 ? (
         <Empty>No stake windows yet: they open with the first bet.</Empty>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table data-testid="windows">
             <thead>
               <tr>
@@ -331,7 +332,7 @@ function Ledger({ user }: { user: string }) {
     queryFn: () => get<{ entries: Entry[]; next_cursor?: string }>(`/api/wallets/${encodeURIComponent(user)}/ledger?limit=20${cursor ? `&cursor=${cursor}` : ""}`),
   });
   return (
-    <Card title="Ledger">
+    <Card title="Ledger" wide>
       {ledger.isPending ? (
         <Loading what="Loading the ledger" />
       ) : ledger.isError ? (
@@ -340,7 +341,7 @@ function Ledger({ user }: { user: string }) {
         <Empty>No money has moved yet.</Empty>
       ) : (
         <>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table data-testid="ledger">
               <thead>
                 <tr>
