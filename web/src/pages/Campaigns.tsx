@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Banner, Card, Empty, ErrorBox, Field, fieldError, formError, Loading } from "../components/ui";
 import { ApiError, call, get } from "../lib/api";
 import { useSession } from "../lib/auth";
@@ -30,11 +30,12 @@ function remember(c: { id: string; name: string }) {
 export function Campaigns() {
   const session = useSession();
   const [id, setId] = useState<string | null>(() => new URLSearchParams(location.search).get("id"));
+  const [, seen] = useState(0); // re-reads the remembered list once a campaign has loaded
   return (
     <div className="grid">
       {session.kind === "service" && <CreateCampaign onCreated={setId} />}
       <Recent current={id} onPick={setId} />
-      {id && <Watch id={id} key={id} />}
+      {id && <Watch id={id} key={id} onSeen={() => seen((n) => n + 1)} />}
     </div>
   );
 }
@@ -96,7 +97,7 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
         <fieldset>
           <legend>Inventory: packets by amount ({currency ?? "…"})</legend>
           {rows.map((r, i) => (
-            <div className="row" key={i}>
+            <div className="row inv-row" key={i}>
               <Field label={`Amount ${i + 1}`} name={`inv-amount-${i}`} inputMode="decimal" value={r.amount} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, amount: e.target.value } : x)))} />
               <Field label={`Packets ${i + 1}`} name={`inv-count-${i}`} type="number" min={1} value={r.count} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, count: e.target.value } : x)))} />
               <button type="button" className="secondary" aria-label={`Remove amount ${i + 1}`} disabled={rows.length < 2} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
@@ -151,7 +152,7 @@ function Recent({ current, onPick }: { current: string | null; onPick(id: string
   );
 }
 
-function Watch({ id }: { id: string }) {
+function Watch({ id, onSeen }: { id: string; onSeen(): void }) {
   const { fmt } = useMoney();
   const now = useTick();
   const campaign = useQuery({ queryKey: ["campaign", id], queryFn: () => get<Campaign>(`/api/campaigns/${encodeURIComponent(id)}`) });
@@ -161,11 +162,17 @@ function Watch({ id }: { id: string }) {
     const amounts: number[] = Array.isArray(m?.amounts) ? m.amounts.filter((a: unknown) => typeof a === "number") : [];
     setLive((prev) => ({ remaining: remaining ?? prev?.remaining ?? 0, recent: [...amounts.reverse(), ...(prev?.recent ?? [])].slice(0, 20) }));
   });
+  const loaded = campaign.data;
+  useEffect(() => {
+    if (!loaded) return;
+    remember(loaded);
+    onSeen();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [loaded?.id]);
   if (campaign.isPending) return <Loading what="Loading the campaign" />;
   if (campaign.isError)
     return <ErrorBox error={campaign.error} title={campaign.error instanceof ApiError && campaign.error.status === 404 ? "No such campaign" : "Could not load it"} />;
   const c = campaign.data;
-  remember(c);
   const remaining = live?.remaining ?? c.remaining;
   const total = c.opened + c.remaining;
   return (

@@ -146,7 +146,8 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
                   <span className={`pill ${o.active ? "pill-active" : "pill-inactive"}`}>{o.active ? "active" : "inactive"}</span>
                 </td>
                 <td>v{o.version}</td>
-                <td className="actions">
+                <td>
+                  <div className="actions">
                   {session.kind === "service" && (
                     <button type="button" className="secondary small" onClick={() => onEdit(o)}>
                       Edit<span className="sr-only"> {o.name}</span>
@@ -160,6 +161,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
                       Deactivate<span className="sr-only"> {o.name}</span>
                     </button>
                   )}
+                  </div>
                 </td>
               </tr>
             ))}
@@ -211,7 +213,7 @@ function OfferForm({ offer, onDone }: { offer: Offer | null; onDone(): void }) {
         <Field label="Name" name="offer-name" value={form.name} onChange={set("name")} error={err("name")} />
         <div className="row">
           <Field label={`Minimum stake (${currency ?? "…"})`} name="offer-min-stake" inputMode="decimal" value={form.min_stake} onChange={set("min_stake")} error={err("min_stake_cents")} />
-          <Field label="Bonus (% of stake)" name="offer-bonus-pct" inputMode="decimal" value={form.bonus_pct} onChange={set("bonus_pct")} error={err("bonus_pct")} hint="more than 0, at most 100" />
+          <Field label="Bonus (% of stake)" name="offer-bonus-pct" inputMode="decimal" value={form.bonus_pct} onChange={set("bonus_pct")} error={err("bonus_pct") && `${err("bonus_pct")} (here as a percentage: above 0, at most 100, at most 2 decimals)`} hint="more than 0, at most 100" />
         </div>
         <div className="row">
           <Field label={`Bonus cap per award (${currency ?? "…"})`} name="offer-max-bonus" inputMode="decimal" value={form.max_bonus} onChange={set("max_bonus")} error={err("max_bonus_cents")} hint="optional" />
