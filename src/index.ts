@@ -85,6 +85,7 @@ app.onError((err, c) => {
             ? "INVALID_JSON"
             : "BAD_REQUEST";
     if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="rushgate"');
+    if (status === 503) c.header("Retry-After", "1");
     return c.json({ error: code, message: err.message }, status);
   }
   // Never leak a stack trace; the log keeps it.

@@ -3,24 +3,15 @@
 // also starts the archiver, otherwise the bridge writes straight into the
 // archive (PGlite in .data/ unless DATABASE_URL is set). Ctrl-C stops all.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ensureDevVars } from "./lib/dev-vars.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const port = process.env.PORT ?? "8787";
 
-/** The bridge's secret, shared with `wrangler dev` through .dev.vars (gitignored). */
-function bridgeToken(): string {
-  const file = `${root}.dev.vars`;
-  const vars = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const found = /^BRIDGE_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(vars)?.[1];
-  if (found) return found;
-  const token = randomBytes(24).toString("hex");
-  writeFileSync(file, `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}BRIDGE_TOKEN="${token}"\n`);
-  return token;
-}
-
-const env = { ...process.env, BRIDGE_TOKEN: bridgeToken(), WORKER_URL: `http://127.0.0.1:${port}` };
+const { secrets, created } = ensureDevVars();
+if (created.length) console.log(`dev: created ${created.join(", ")} in .dev.vars`);
+const env = { ...process.env, BRIDGE_TOKEN: secrets.BRIDGE_TOKEN, WORKER_URL: `http://127.0.0.1:${port}` };
+console.log(`dev: service token: npm run token -- --service   user token: npm run token -- user_12345`);
 const children: ChildProcess[] = [];
 const start = (name: string, command: string, args: string[]) => {
   const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });

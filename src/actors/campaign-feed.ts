@@ -60,10 +60,12 @@ export class CampaignFeed extends Hub {
 
   /** Flushes now if the last message is 100 ms old, else arms the alarm for when it will be. */
   private async flushSoon(): Promise<void> {
-    const due = this.rain().last_sent_ms + INTERVAL_MS;
-    if (this.clock() >= due) return this.flush();
+    const wait = this.rain().last_sent_ms + INTERVAL_MS - this.clock();
+    if (wait <= 0) return this.flush();
+    // Alarms run on the real clock; `clock` only decides what is due.
+    const at = Date.now() + wait;
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at);
   }
 
   async onAlarm(): Promise<void> {

@@ -88,14 +88,9 @@ export class CampaignShard extends Actor<"campaign"> {
     return this.cached;
   }
 
-  /** Runs a mutation; on failure the cached state is dropped and re-read from storage. */
-  private change<T>(fn: (at: string) => T): T {
-    try {
-      return this.mutate(fn);
-    } catch (err) {
-      this.cached = undefined;
-      throw err;
-    }
+  /** A failed mutation may have run ahead of storage: re-read. */
+  protected override rollback(): void {
+    this.cached = undefined;
   }
 
   private recorded(id: string): Counts | undefined {
@@ -123,7 +118,7 @@ export class CampaignShard extends Actor<"campaign"> {
     const packets = sumCounts(grant.counts);
     const known = this.state();
     const meta = known?.meta ?? grant.meta;
-    this.change((now) => {
+    this.mutate((now) => {
       if (!known) {
         this.sql.exec(
           "INSERT INTO meta (id, campaign_id, shard, shards, start_ms, end_ms, seed) VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -169,7 +164,7 @@ export class CampaignShard extends Actor<"campaign"> {
     const stock = new Stock(s?.stock.toCounts());
     const n = Math.min(MAX_TRANSFER, Math.ceil(stock.total / Math.max(1, divisor)));
     const counts = s ? stock.drawMany(s.meta.seed, s.opened + s.releasedDraws, n) : {};
-    this.change((now) => {
+    this.mutate((now) => {
       this.addStock(counts, -1);
       this.sql.exec("UPDATE meta SET released_draws = released_draws + ?", n);
       this.sql.exec(
@@ -205,7 +200,7 @@ export class CampaignShard extends Actor<"campaign"> {
     for (;;) {
       const s = this.state();
       if (!s) return { status: "NOT_FOUND" };
-      const now = Date.now();
+      const now = this.clock();
       if (now < s.meta.start_ms) return { status: "NOT_STARTED" };
       if (s.stock.total > 0 && now < s.meta.end_ms) return this.take(s, userId);
       // Off the hot path: a user who already opened hears their amount, even after the end.
@@ -229,7 +224,7 @@ export class CampaignShard extends Actor<"campaign"> {
   private take(s: State, userId: string): OpenOutcome {
     const amount = s.stock.pick(uniform(s.meta.seed, s.opened + s.releasedDraws));
     // The primary key on user_id decides "one per user": a second open inserts nothing.
-    const opened = this.change((ts) => {
+    const opened = this.mutate((ts) => {
       const insert = this.sql.exec(
         "INSERT INTO openings (user_id, amount, opened_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
         userId,

@@ -77,6 +77,11 @@ export class Campaign extends Actor<"campaign"> {
   // in flight. Only an optimisation of the order: correctness rests on the rows.
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** A failed mutation (creation) may have run ahead of storage: re-read. */
+  protected override rollback(): void {
+    this.cached = undefined;
+  }
+
   private meta(): Meta | null {
     if (this.cached === undefined) {
       this.cached =

@@ -1,4 +1,5 @@
 import { Actor } from "../lib/actor";
+import { type Claimants, claimantsOf } from "../lib/claimants";
 import { fail, ok, type Result } from "../lib/errors";
 
 export type CouponView = { name: string; amount: number; remaining_amount: number };
@@ -46,6 +47,11 @@ export class Coupon extends Actor<"coupon"> {
 
   // Loaded once, then kept in step with storage after each committed change.
   private cached: State | null | undefined;
+
+  /** A failed mutation may have run ahead of storage (a claim inside `once`): re-read. */
+  protected override rollback(): void {
+    this.cached = undefined;
+  }
 
   private state(): State | null {
     if (this.cached === undefined) {
@@ -149,6 +155,25 @@ export class Coupon extends Actor<"coupon"> {
    * same synchronous turn, so amount − remaining_amount always equals the number
    * of claims. `cursor` is the claim seq to continue after.
    */
+  /**
+   * RPC for the Worker's sold-out path: the claimants once the coupon is sold
+   * out (null before, or if there is no such coupon). Built once per object:
+   * after sellout the set cannot change.
+   */
+  soldOutClaimants(): Claimants | null {
+    const coupon = this.state();
+    if (!coupon || coupon.claimed < coupon.amount) return null;
+    this.claimants ??= claimantsOf(
+      (function* (rows) {
+        for (const r of rows) yield r.user_id;
+      })(this.sql.exec<{ user_id: string }>("SELECT user_id FROM claims")),
+      coupon.claimed,
+    );
+    return this.claimants;
+  }
+
+  private claimants: Claimants | undefined;
+
   get(limit: number, cursor = 0): Result<CouponSnapshot> {
     const coupon = this.state();
     if (!coupon) return fail(404, "NOT_FOUND", "coupon not found");

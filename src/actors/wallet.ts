@@ -210,8 +210,8 @@ export class Wallet extends Actor<"wallet"> {
 
   // ---- reads ----
 
-  view(userId: string): WalletView {
-    const b = this.balances(userId);
+  view(): WalletView {
+    const b = this.balances();
     return {
       user_id: b.user_id,
       currency: this.currency,
@@ -250,15 +250,15 @@ export class Wallet extends Actor<"wallet"> {
     return hold ? ok(holdView(hold)) : fail(404, "HOLD_NOT_FOUND", "hold not found");
   }
 
-  getBet(userId: string, betId: string): Result<BetView> {
+  getBet(betId: string): Result<BetView> {
     const bet = this.bet(betId);
-    return bet ? ok(betView(userId, bet)) : fail(404, "BET_NOT_FOUND", "bet not found");
+    return bet ? ok(betView(this.name, bet)) : fail(404, "BET_NOT_FOUND", "bet not found");
   }
 
   // ---- idempotent HTTP mutations: each answers the response to send ----
 
-  deposit(userId: string, amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  deposit(amount: number, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       if (b.cash_posted + amount > MAX_BALANCE) return fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
       const entry = this.post(b, "cash", "DEPOSIT", amount, null, now);
       this.emitWallet(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq, entry });
@@ -266,8 +266,8 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  withdraw(userId: string, amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  withdraw(amount: number, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       if (b.cash_posted - b.cash_held < amount) return insufficient();
       const entry = this.post(b, "cash", "WITHDRAWAL", -amount, null, now);
       this.emitWallet(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq, entry });
@@ -275,16 +275,16 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  placeHold(userId: string, amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
+  placeHold(amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
       const hold = this.holdFunds(b, amount, ref, null, now);
       return hold ? ok({ hold_id: hold, status: "HELD", amount_cents: amount, ref }) : insufficient();
     });
   }
 
   /** Captures `amount` of the hold (all of it when omitted); the rest returns to available. */
-  capture(userId: string, holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  capture(holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const hold = this.openHold(holdId);
       if (!hold.ok) return hold;
       const captured = amount ?? hold.value.amount;
@@ -295,17 +295,17 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  release(userId: string, holdId: string, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  release(holdId: string, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const hold = this.openHold(holdId);
       return hold.ok ? ok(holdView(this.resolve(b, hold.value, 0, now))) : hold;
     });
   }
 
   /** Places a bet: its stake is held until settlement. `bet.odd_value` is canonical (see canonicalOdds). */
-  placeBet(userId: string, bet: BetInput, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 201, (b, now) => {
-      const betId = newBetId(userId);
+  placeBet(bet: BetInput, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 201, (b, now) => {
+      const betId = newBetId(this.name);
       const win = potentialWin(bet.stake_cents, bet.odd_value);
       const holdId = this.holdFunds(b, bet.stake_cents, betId, betId, now);
       if (!holdId) return insufficient();
@@ -340,8 +340,8 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   /** WON captures the stake and credits stake × odds; LOST captures the stake; VOID releases it. */
-  settleBet(userId: string, betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(userId, req, 200, (b, now) => {
+  settleBet(betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
+    return this.idempotent(req, 200, (b, now) => {
       const bet = this.bet(betId);
       if (!bet) return fail(404, "BET_NOT_FOUND", "bet not found");
       if (bet.status !== "ACCEPTED") return fail(409, "BET_ALREADY_SETTLED", `bet already settled ${bet.status}`);
@@ -367,7 +367,7 @@ export class Wallet extends Actor<"wallet"> {
         currency: this.currency,
         settled_at: now,
       });
-      return ok(betView(userId, { ...bet, status: result, payout, settled_at: now }));
+      return ok(betView(this.name, { ...bet, status: result, payout, settled_at: now }));
     });
   }
 
@@ -377,7 +377,7 @@ export class Wallet extends Actor<"wallet"> {
    * Credits a bonus award to the bonus balance, once per award id: a second call
    * with the same id changes nothing and returns the first result.
    */
-  creditBonus(userId: string, awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
+  creditBonus(awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
     if (typeof awardId !== "string" || awardId.length < 1 || awardId.length > 128) {
       return fail(400, "INVALID_REQUEST", "award_id: 1–128 characters");
     }
@@ -387,7 +387,7 @@ export class Wallet extends Actor<"wallet"> {
     return this.mutate((now) => {
       const first = this.sql.exec<{ result: string }>("SELECT result FROM awards WHERE award_id = ?", awardId).toArray()[0];
       if (first) return JSON.parse(first.result) as Result<BonusCredit>;
-      const b = this.balances(userId);
+      const b = this.balances();
       let result: Result<BonusCredit>;
       if (b.bonus_posted + amount > MAX_BALANCE) {
         result = fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
@@ -409,12 +409,10 @@ export class Wallet extends Actor<"wallet"> {
    * effect on the current balances, saves them if it succeeded, and stores the
    * response.
    */
-  private idempotent<T>(
-    userId: string,
-    req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
+  private idempotent<T>(req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
     return this.mutate((now) =>
       this.idempotency.run(req, status, () => {
-        const b = this.balances(userId);
+        const b = this.balances();
         const result = effect(b, now);
         if (result.ok) this.save(b);
         return result;
@@ -422,11 +420,11 @@ export class Wallet extends Actor<"wallet"> {
     );
   }
 
-  private balances(userId = ""): Balances {
+  private balances(): Balances {
     return (
       this.sql
         .exec<Balances>("SELECT user_id, cash_posted, cash_held, bonus_posted, updated_at FROM wallet")
-        .toArray()[0] ?? { user_id: userId, cash_posted: 0, cash_held: 0, bonus_posted: 0, updated_at: null }
+        .toArray()[0] ?? { user_id: this.name, cash_posted: 0, cash_held: 0, bonus_posted: 0, updated_at: null }
     );
   }
 

@@ -4,6 +4,8 @@ import type { AggregateKind, EventData, EventTypeOf } from "./events";
 import { migrate, type Migration } from "./migrations";
 import { Outbox, outboxMigration } from "./outbox";
 import { relayFor } from "./relays";
+import { backoff } from "./retry";
+import { Schedule, scheduleMigration } from "./schedule";
 
 type Scalar = string | number | boolean | null;
 /**
@@ -16,27 +18,44 @@ const DELIVERY_BATCH = 100;
 // How long an outbox gathers events before the alarm delivers them: a hot actor
 // then pushes full batches instead of paying one relay call per few events.
 const DELIVERY_DELAY_MS = 25;
-const MAX_BACKOFF_MS = 60_000;
+/** Per-row backoff of a failing scheduled handler. */
+const ROW_BACKOFF = { baseMs: 200, maxMs: 60_000 };
+/** At most this many due rows run per alarm; the alarm re-arms for the rest. */
+const ROWS_PER_ALARM = 50;
+const OUTBOX = "outbox";
 
 /**
- * Base class for every actor: applies the outbox and the subclass's `static
- * migrations` before the first request, gives it `sql`, `mutate` and `emit`,
- * and delivers its outbox to the relay from the alarm.
+ * A handler of one kind of scheduled row. Alarms are at least once, so it must
+ * be idempotent. It may return a time (ms) to run the same row again then.
+ */
+export type Handler = (payload: Json) => void | number | Promise<void | number>;
+
+/**
+ * Base class for every actor: applies the outbox, the schedule and the
+ * subclass's `static migrations` before the first request, gives it `sql`,
+ * `mutate`, `emit` and `schedule`, and runs due scheduled rows (outbox delivery
+ * is one kind) from the object's single alarm.
  *
  * Migrations are static because subclass fields are not set yet when this
  * constructor runs. An actor is exactly one event aggregate, `${kind}:${name}`
  * (its outbox numbers the aggregate's events), and knows its name from
- * `ctx.id.name`. The base class owns the object's single alarm: subclasses must
- * not set alarms.
+ * `ctx.id.name`. The base class owns the alarm: subclasses schedule rows.
  */
 export abstract class Actor<K extends AggregateKind = AggregateKind> extends DurableObject<Env> {
   static migrations: readonly Migration[] = [];
   /** The aggregate kind: the first part of every event's aggregate. */
   protected abstract readonly kind: K;
+  /** Handlers of this actor's kinds of scheduled rows (the outbox's is built in). */
+  protected readonly handlers: Record<string, Handler> = {};
+  /** The actor's clock (ms since the epoch); tests replace it instead of sleeping. */
+  clock: () => number = () => Date.now();
   protected readonly sql: SqlStorage;
   protected readonly events: Outbox;
+  private readonly scheduled: Schedule;
+  /** Whether an outbox-delivery row exists (so an emit need not write one). */
   private deliveryArmed = false;
-  private failures = 0;
+  /** The time the alarm is set for, as far as this instance knows. */
+  private armedAt: number | undefined;
   /** The running mutation's time (ISO-8601), while one runs. */
   private mutationTime: string | undefined;
 
@@ -44,8 +63,12 @@ export abstract class Actor<K extends AggregateKind = AggregateKind> extends Dur
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.events = new Outbox(ctx.storage.sql);
+    this.scheduled = new Schedule(ctx.storage.sql);
     const own = (this.constructor as typeof Actor).migrations;
-    ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, [outboxMigration, ...own]));
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, [outboxMigration, scheduleMigration, ...own]);
+      this.armedAt = (await ctx.storage.getAlarm()) ?? undefined;
+    });
   }
 
   /** This object's name (`getByName(name)`): the user id, coupon name, campaign id… */
@@ -68,71 +91,109 @@ export abstract class Actor<K extends AggregateKind = AggregateKind> extends Dur
   protected emit<T extends EventTypeOf<K>>(type: T, data: EventData<T>): void {
     if (this.mutationTime === undefined) throw new Error(`emit(${type}) outside a mutation`);
     this.events.append(this.aggregate, type, data as Json, this.mutationTime);
+    if (!this.deliveryArmed) {
+      this.deliveryArmed = true;
+      this.schedule(this.clock() + DELIVERY_DELAY_MS, OUTBOX, null, OUTBOX);
+    }
   }
 
   /**
-   * Runs one mutation as a single SQLite transaction, then makes sure the alarm
-   * will deliver what it emitted. `at` is the mutation's time (ISO-8601 UTC):
-   * use it for every time the mutation writes, so they equal the event's time.
-   * A nested mutate joins the outer one. If it throws, storage rolls back, so
-   * in-memory counters are dropped and re-read.
+   * Schedules work of `kind` (a key of `handlers`) at `at` (ms). With a `key`,
+   * there is at most one such row: scheduling it again keeps the earlier time.
+   * Inside `mutate`, the row commits (or rolls back) with the mutation.
+   */
+  protected schedule(at: number, kind: string, payload: Json, key: string | null = null): void {
+    this.scheduled.add(at, kind, payload, key);
+    this.arm(at);
+  }
+
+  private arm(at: number): void {
+    if (this.armedAt !== undefined && this.armedAt <= at) return;
+    this.armedAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Runs one mutation as a single SQLite transaction. `at` is the mutation's
+   * time (ISO-8601 UTC, from the clock): use it for every time the mutation
+   * writes, so they equal its events' time. A nested mutate joins the outer
+   * one. If it throws, storage rolls back and `rollback()` restores every
+   * in-memory cache, so memory never runs ahead of storage.
    */
   protected mutate<T>(fn: (at: string) => T): T {
     if (this.mutationTime !== undefined) return fn(this.mutationTime);
-    const before = this.events.appended;
-    const armed = this.deliveryArmed;
-    this.mutationTime = new Date().toISOString();
+    const armed = { delivery: this.deliveryArmed, at: this.armedAt };
+    this.mutationTime = new Date(this.clock()).toISOString();
     try {
-      return this.ctx.storage.transactionSync(() => {
-        const result = fn(this.mutationTime!);
-        // Armed inside the transaction, so the alarm commits with the change.
-        if (this.events.appended !== before && !this.deliveryArmed) {
-          this.deliveryArmed = true;
-          void this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
-        }
-        return result;
-      });
+      return this.ctx.storage.transactionSync(() => fn(this.mutationTime!));
     } catch (err) {
       this.events.forget();
-      this.deliveryArmed = armed;
+      this.deliveryArmed = armed.delivery;
+      this.armedAt = armed.at;
+      this.rollback();
       throw err;
     } finally {
       this.mutationTime = undefined;
     }
   }
 
+  /** The one hook for a failed mutation: drop or restore every in-memory copy of state. */
+  protected rollback(): void {}
+
   /**
-   * Pushes outbox batches to the relay, deleting each only after the relay has
-   * acknowledged it. Alarms are at least once and the relay ignores seqs it has
-   * seen, so a repeated push is harmless. On failure: retry with backoff.
+   * Runs the rows due by the time the alarm was set for (or now, if later),
+   * each on its own: a failing row backs off alone and never holds up the
+   * others. Then arms the alarm for the earliest row left.
    */
   async alarm(): Promise<void> {
+    const now = this.clock();
+    const horizon = Math.max(now, this.armedAt ?? now);
+    this.armedAt = undefined;
+    for (const row of this.scheduled.due(horizon, ROWS_PER_ALARM)) {
+      try {
+        const handler = row.kind === OUTBOX ? () => this.deliver() : this.handlers[row.kind];
+        if (!handler) throw new Error(`no handler for scheduled kind ${row.kind}`);
+        const again = await handler(row.payload);
+        if (typeof again === "number") this.scheduled.again(row, again);
+        else this.scheduled.done(row);
+      } catch (err) {
+        const delay = backoff(row.attempts + 1, ROW_BACKOFF);
+        this.scheduled.failed(row, this.clock() + delay, String(err));
+        console.error(JSON.stringify({ msg: "scheduled work failed", kind: row.kind, error: String(err), retry_in_ms: delay }));
+      }
+    }
+    const next = this.scheduled.earliest();
+    if (next !== undefined) {
+      this.armedAt = undefined;
+      this.arm(next);
+    }
+  }
+
+  /**
+   * Outbox delivery, one kind of scheduled row: pushes batches to the relay,
+   * deleting each only after the relay has acknowledged it. The relay ignores
+   * seqs it has seen, so a repeated push is harmless. Whatever arrives while it
+   * pushes is gathered and delivered by the next run.
+   */
+  private async deliver(): Promise<number | void> {
     for (let round = 0; round < 10; round++) {
       const batch = this.events.read(DELIVERY_BATCH);
-      if (!batch.length) {
-        this.deliveryArmed = false;
-        return;
-      }
-      try {
-        await relayFor(this.env, batch[0]!.aggregate).append(batch);
-      } catch (err) {
-        this.failures++;
-        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures) * (0.5 + Math.random() / 2);
-        console.error(JSON.stringify({ msg: "outbox delivery failed", error: String(err), retry_in_ms: Math.round(delay) }));
-        await this.ctx.storage.setAlarm(Date.now() + delay);
-        return;
-      }
-      this.failures = 0;
+      if (!batch.length) break;
+      await relayFor(this.env, batch[0]!.aggregate).append(batch);
       this.events.trim(batch.at(-1)!.seq);
       if (batch.length < DELIVERY_BATCH) break;
     }
-    // Whatever arrived while we pushed is gathered and delivered by the next alarm.
-    if (this.events.isEmpty()) this.deliveryArmed = false;
-    else await this.ctx.storage.setAlarm(Date.now() + DELIVERY_DELAY_MS);
+    if (!this.events.isEmpty()) return this.clock() + DELIVERY_DELAY_MS;
+    this.deliveryArmed = false;
   }
 
   /** RPC: the events not yet delivered to the relay, oldest first. */
   outbox(limit = 1000): StoredEvent[] {
     return this.events.read(limit) as StoredEvent[];
+  }
+
+  /** RPC: the scheduled rows (for tests and operators). */
+  scheduledWork(): { kind: string; key: string | null; due_at: number; attempts: number }[] {
+    return this.scheduled.all().map(({ kind, key, due_at, attempts }) => ({ kind, key, due_at, attempts }));
   }
 }

@@ -54,11 +54,15 @@ export abstract class Hub extends Server<Env> {
   static migrations: readonly Migration[] = [];
   /** How many items are kept for resume. */
   protected bufferSize = 1000;
-  /** A socket with more than this many bytes queued is closed, never waited for. */
+  /** A socket with more than this many bytes sent and not acked is closed, never waited for. */
   protected maxQueuedBytes = 1 << 20;
   protected readonly db: SqlStorage;
   // topic → sockets, rebuilt from the attachments after the object wakes.
   private index: Map<string, Set<Connection<SocketState>>> | null = null;
+  // Bytes sent to a socket since its last ack. workerd does not report a server
+  // socket's bufferedAmount, so the client's acks are how the hub knows what is
+  // still queued. In memory: a hub that hibernates has nothing in flight to count.
+  private unacked = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,7 +142,8 @@ export abstract class Hub extends Server<Env> {
   /** Sends, unless the socket has too much queued: then it is closed, so it never holds anyone up. */
   protected send(conn: Connection<SocketState>, text: string): void {
     if (conn.readyState !== WebSocket.READY_STATE_OPEN) return this.forget(conn);
-    if ((conn.bufferedAmount ?? 0) + text.length > this.maxQueuedBytes) {
+    const queued = Math.max(conn.bufferedAmount ?? 0, this.unacked.get(conn) ?? 0) + text.length;
+    if (queued > this.maxQueuedBytes) {
       this.forget(conn);
       try {
         conn.close(SLOW_CLIENT, "slow client: too much queued; reconnect with ?after=<seq>");
@@ -147,6 +152,7 @@ export abstract class Hub extends Server<Env> {
     }
     try {
       conn.send(text);
+      this.unacked.set(conn, queued);
     } catch {
       this.forget(conn);
     }
@@ -267,6 +273,13 @@ export abstract class Hub extends Server<Env> {
     const typed = frame as { type?: unknown };
     // The runtime answers the exact ping text; this is for spellings it does not match.
     if (typed.type === "ping") return this.reply(conn, { type: "pong" });
+    // `{"type":"ack","seq":N}`: the client has read everything up to N. No reply.
+    if (typed.type === "ack") {
+      const seq = (typed as { seq?: unknown }).seq;
+      if (!Number.isSafeInteger(seq) || (seq as number) < 0) return this.error(conn, "BAD_FRAME", "ack needs seq: a non-negative integer");
+      this.unacked.set(conn, 0);
+      return;
+    }
     try {
       this.command(conn, typed);
     } catch (err) {

@@ -38,16 +38,16 @@ export const bets = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/", signedIn, userLimit("bet"), idempotencyKey, jsonBody(placeBody), async (c) => {
     const { user_id, ...bet } = c.req.valid("json");
     actFor(c, user_id);
-    return replyStored(c, await wallet(c.env, user_id).placeBet(user_id, bet, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user_id).placeBet(bet, c.var.idempotency));
   })
   .get("/:bet_id", signedIn, async (c) => {
     const user = owner(c.req.param("bet_id"));
     actFor(c, user);
-    return c.json(unwrap(await wallet(c.env, user).getBet(user, c.req.param("bet_id"))));
+    return c.json(unwrap(await wallet(c.env, user).getBet(c.req.param("bet_id"))));
   })
   .post("/:bet_id/settle", service, idempotencyKey, jsonBody(settleBody), async (c) => {
     const betId = c.req.param("bet_id");
     const user = owner(betId);
     const { result } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).settleBet(user, betId, result, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).settleBet(betId, result, c.var.idempotency));
   });

@@ -2,12 +2,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
 import { actFor, type AuthVars, isService, service, signedIn } from "../lib/auth";
-import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
 import { unwrap } from "../lib/errors";
+import { admitted, edgeAnswer, learnSoldOut, saysSoldOut } from "../lib/flash-sale";
 import { userLimit } from "../lib/limits";
+import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
 import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
-// Strict over HTTP: a body that changes state has no unknown fields.
+// The HTTP bodies are strict; the Kafka protocol's messages also carry envelope fields.
 const createBody = z.strictObject(couponCreate.shape);
 const claimBody = z.strictObject(couponClaim.shape);
 
@@ -23,7 +24,16 @@ export const coupons = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/claim", signedIn, userLimit("claim"), jsonBody(claimBody), async (c) => {
     const { user_id, coupon_name } = c.req.valid("json");
     actFor(c, user_id);
-    const outcome: ClaimOutcome = await coupon(c.env, coupon_name).claim(user_id);
+    const edge = (c.env.COUPON_EDGE_SOLD_OUT as string) !== "off";
+    const known = edge ? edgeAnswer(coupon_name, user_id) : null;
+    if (known) {
+      c.header("Rushgate-Answered-By", "edge");
+      return c.json(known, claimStatus[known.status]);
+    }
+    const stub = coupon(c.env, coupon_name);
+    const bound = Number(c.env.COUPON_MAX_IN_FLIGHT) || 64;
+    const outcome: ClaimOutcome = await admitted(coupon_name, bound, async (): Promise<ClaimOutcome> => stub.claim(user_id));
+    if (edge && saysSoldOut(outcome)) c.executionCtx.waitUntil(learnSoldOut(coupon_name, () => stub.soldOutClaimants()));
     return c.json(outcome, claimStatus[outcome.status]);
   })
   // Public: the stock. Who claimed it is a list of other users, for the service only.

@@ -25,7 +25,7 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
   .use("/:user_id", signedIn)
   .get("/:user_id", async (c) => {
     const user = owner(c, c.req.param("user_id"));
-    return c.json(await wallet(c.env, user).view(user));
+    return c.json(await wallet(c.env, user).view());
   })
   .get("/:user_id/ledger", query(pageQuery(100)), async (c) => {
     const user = owner(c, c.req.param("user_id"));
@@ -35,17 +35,17 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/:user_id/deposits", service, idempotencyKey, jsonBody(amountBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).deposit(user, amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).deposit(amount_cents, c.var.idempotency));
   })
   .post("/:user_id/withdrawals", idempotencyKey, jsonBody(amountBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).withdraw(user, amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).withdraw(amount_cents, c.var.idempotency));
   })
   .post("/:user_id/holds", service, idempotencyKey, jsonBody(holdBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents, ref } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).placeHold(user, amount_cents, ref ?? null, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).placeHold(amount_cents, ref ?? null, c.var.idempotency));
   })
   .get("/:user_id/holds/:hold_id", async (c) => {
     const user = owner(c, c.req.param("user_id"));
@@ -61,13 +61,13 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
       const user = owner(c, c.req.param("user_id"));
       const hold = parse(holdId, c.req.param("hold_id"));
       const { amount_cents } = c.req.valid("json");
-      return replyStored(c, await wallet(c.env, user).capture(user, hold, amount_cents, c.var.idempotency));
+      return replyStored(c, await wallet(c.env, user).capture(hold, amount_cents, c.var.idempotency));
     },
   )
   .post("/:user_id/holds/:hold_id/release", service, idempotencyKey, async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const hold = parse(holdId, c.req.param("hold_id"));
-    return replyStored(c, await wallet(c.env, user).release(user, hold, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).release(hold, c.var.idempotency));
   });
 
 /** The path's user, which the caller must be (or act for, as the service). */

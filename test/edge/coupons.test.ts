@@ -1,4 +1,4 @@
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { eventsOf, get, post, unique } from "./helpers";
 
@@ -226,5 +226,33 @@ describe("coupon durability", () => {
     const events = await eventsOf(stub, `coupon:${name}`);
     expect(events.filter((e) => e.type === "coupon.claimed")).toHaveLength(20);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+  });
+});
+
+describe("coupon: a failed mutation leaves memory as storage", () => {
+  it("a claim inside once() whose outer record fails is undone in the cache too", async () => {
+    const name = unique("ROLLBACK");
+    await post("/api/coupons", { name, amount: 2 });
+    const stub = env.COUPON.getByName(name);
+    // The request record (written after the claim, in the same transaction) fails once.
+    const outcome = await runInDurableObject(stub, (instance: unknown) => {
+      const coupon = instance as { remember: () => void; once: (id: string, r: object) => unknown };
+      const remember = coupon.remember;
+      coupon.remember = () => {
+        throw new Error("disk full");
+      };
+      try {
+        return coupon.once("corr-1", { op: "claim", user_id: "alice" });
+      } catch (err) {
+        return String(err);
+      } finally {
+        coupon.remember = remember;
+      }
+    });
+    expect(outcome).toBe("Error: disk full");
+    // Storage rolled back, and so must the cached count: no claim happened.
+    expect((await get(`/api/coupons/${name}`)).body).toMatchObject({ remaining_amount: 2, claimed_by: [] });
+    expect((await post("/api/coupons/claim", { coupon_name: name, user_id: "bob" })).body).toMatchObject({ remaining_amount: 1 });
+    expect((await post("/api/coupons/claim", { coupon_name: name, user_id: "carol" })).body).toMatchObject({ remaining_amount: 0 });
   });
 });

@@ -75,7 +75,8 @@ describe("outbox → relay", () => {
     const aggregate = `test:${unique("wait")}`;
     const relay = relayFor(env, aggregate);
     const tail = (await relay.read(0, 100_000)).at(-1)?.pos ?? 0;
-    const waiting = relay.pull(tail, 100, 20_000);
+    // A day's wait: if the append did not wake the pull, it would outlive the test's timeout and fail it.
+    const waiting = relay.pull(tail, 100, 24 * 3_600_000);
     await relay.append([{ id: `${aggregate}:1`, type: "t", aggregate, seq: 1, time: new Date().toISOString(), data: {} }]);
     const result = await waiting;
     expect(result.entries.map((e) => e.event.id)).toEqual([`${aggregate}:1`]);

@@ -347,16 +347,16 @@ describe("bonus credits (RPC)", () => {
   it("credits the bonus balance once per award id and returns the first result", async () => {
     const user = unique("bonus");
     const stub = env.WALLET.getByName(user);
-    const first = await stub.creditBonus(user, "award-1", 500, "offer-7");
+    const first = await stub.creditBonus("award-1", 500, "offer-7");
     expect(first).toEqual({
       ok: true,
       value: expect.objectContaining({ award_id: "award-1", kind: "BONUS_CREDIT", balance: "bonus", amount_cents: 500, balance_after_cents: 500, ref: "offer-7" }),
     });
-    expect(await stub.creditBonus(user, "award-1", 500, "offer-7")).toEqual(first);
-    expect(await stub.creditBonus(user, "award-1", 999)).toEqual(first);
+    expect(await stub.creditBonus("award-1", 500, "offer-7")).toEqual(first);
+    expect(await stub.creditBonus("award-1", 999)).toEqual(first);
     await evictDurableObject(stub);
-    expect(await stub.creditBonus(user, "award-1", 500)).toEqual(first);
-    expect((await stub.creditBonus(user, "award-2", 250)).ok).toBe(true);
+    expect(await stub.creditBonus("award-1", 500)).toEqual(first);
+    expect((await stub.creditBonus("award-2", 250)).ok).toBe(true);
     expect((await get(w(user))).body).toMatchObject({ cash: { posted: 0, held: 0, available: 0 }, bonus: { posted: 750 } });
     const events = (await walletEvents(user)).filter((e) => e.type === "wallet.bonus_credited");
     expect(events.map((e) => [e.data.award_id, e.data.amount_cents, e.data.bonus_posted_cents])).toEqual([
@@ -368,7 +368,7 @@ describe("bonus credits (RPC)", () => {
   it("concurrent credits of one award: one credit", async () => {
     const user = unique("bonusrace");
     const stub = env.WALLET.getByName(user);
-    const results = await Promise.all(Array.from({ length: 10 }, () => stub.creditBonus(user, "same", 100)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => stub.creditBonus("same", 100)));
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
     expect((await get(w(user))).body.bonus.posted).toBe(100);
   });
@@ -376,10 +376,10 @@ describe("bonus credits (RPC)", () => {
   it("rejects a bad amount or award id without storing it", async () => {
     const user = unique("bonusbad");
     const stub = env.WALLET.getByName(user);
-    expect(await stub.creditBonus(user, "a", 0)).toMatchObject({ ok: false, http: 400 });
-    expect(await stub.creditBonus(user, "a", 1.5)).toMatchObject({ ok: false, http: 400 });
-    expect(await stub.creditBonus(user, "", 1)).toMatchObject({ ok: false, http: 400 });
-    expect((await stub.creditBonus(user, "a", 1)).ok).toBe(true);
+    expect(await stub.creditBonus("a", 0)).toMatchObject({ ok: false, http: 400 });
+    expect(await stub.creditBonus("a", 1.5)).toMatchObject({ ok: false, http: 400 });
+    expect(await stub.creditBonus("", 1)).toMatchObject({ ok: false, http: 400 });
+    expect((await stub.creditBonus("a", 1)).ok).toBe(true);
   });
 });
 

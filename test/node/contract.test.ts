@@ -15,13 +15,14 @@ import type { Archive } from "../../workers/archiver/archive.ts";
 import { store, testArchive, waitFor } from "./helpers.ts";
 
 const token = "contract-test-token";
+const adminToken = "contract-test-admin";
 const run = Date.now().toString(36);
 let worker: Runtime;
 
 async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(new URL(path, worker.url), {
     method,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -50,7 +51,7 @@ let emitted: Envelope[];
 
 beforeAll(async () => {
   build();
-  worker = await startRushgate({ BRIDGE_TOKEN: token });
+  worker = await startRushgate({ BRIDGE_TOKEN: token, ADMIN_TOKEN: adminToken });
 
   // Coupons.
   expect((await http("POST", "/api/coupons", { name: coupon, amount: 3 })).status).toBe(201);
@@ -89,9 +90,9 @@ beforeAll(async () => {
   }
   // Bonus credits have no HTTP route yet (the offers engine calls the RPC).
   const wallets = await worker.miniflare.getDurableObjectNamespace("WALLET");
-  type BonusRpc = { creditBonus(user: string, award: string, cents: number, ref: string): Promise<{ ok: boolean }> };
+  type BonusRpc = { creditBonus(award: string, cents: number, ref: string): Promise<{ ok: boolean }> };
   const stub = wallets.get(wallets.idFromName(user)) as unknown as BonusRpc;
-  expect((await stub.creditBonus(user, `award-${run}`, 300, "offer-1")).ok).toBe(true);
+  expect((await stub.creditBonus(`award-${run}`, 300, "offer-1")).ok).toBe(true);
   // The last movement, so its arrival means all of the wallet's events arrived (outboxes deliver in order).
   expect((await http("POST", `${w}/deposits`, { amount_cents: 1 }, idem())).status).toBe(201);
 
