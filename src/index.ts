@@ -57,6 +57,7 @@ app.use("/internal/*", async (c, next) => {
 app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
+app.get("/api/config", (c) => c.json({ currency: c.env.CURRENCY })); // public: what the web console needs to show money
 app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);

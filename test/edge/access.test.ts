@@ -57,6 +57,7 @@ function routes(): Route[] {
     { method: "POST", path: "/api/coupons", body: { name: unique("C"), amount: 1 }, access: "service" },
     { method: "POST", path: "/api/coupons/claim", body: { coupon_name: coupon, user_id: victim }, access: "self" },
     { method: "GET", path: `/api/coupons/${coupon}`, access: "public" },
+    { method: "GET", path: "/api/config", access: "public" },
     {
       method: "POST",
       path: "/api/campaigns",
