@@ -5,12 +5,14 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
 import { allowedMethods } from "./lib/methods";
+import { awards } from "./routes/awards";
 import { countFailure } from "./lib/stats";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { feeds, metrics, sockets } from "./routes/feeds";
 import { internal } from "./routes/internal";
+import { offers } from "./routes/offers";
 import { odds } from "./routes/odds";
 import { wallets } from "./routes/wallets";
 
@@ -19,6 +21,8 @@ export { Campaign } from "./actors/campaign";
 export { CampaignFeed } from "./actors/campaign-feed";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
+export { OfferBudget } from "./actors/offer-budget";
+export { Offers } from "./actors/offers";
 export { Odds } from "./actors/odds";
 export { OddsFeed } from "./actors/odds-feed";
 export { OddsIndex } from "./actors/odds-index";
@@ -53,10 +57,13 @@ app.use("/internal/*", async (c, next) => {
 app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
+app.get("/api/config", (c) => c.json({ currency: c.env.CURRENCY })); // public: what the web console needs to show money
 app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
+app.route("/api/offers", offers);
+app.route("/api/awards", awards);
 app.route("/internal", internal);
 app.route("/api", odds);
 app.route("/api", feeds);

@@ -16,6 +16,7 @@ let coupon: string;
 let campaign: string;
 let betId: string;
 let holdId: string;
+let offer: string;
 let oddsEvent: string;
 let oddsVersion = 1;
 const oddsBody = () => ({
@@ -44,6 +45,7 @@ beforeAll(async () => {
   const bet = { user_id: victim, event_id: "e", market: "m", selection: "s", stake_cents: 100, odd_value: 1000 };
   betId = (await send("/api/bets", bet)).body.bet_id;
   holdId = (await send(`/api/wallets/${victim}/holds`, { amount_cents: 50 })).body.hold_id;
+  offer = (await post("/api/offers", { name: "victim offer", min_stake_cents: 100, bonus_pct: 0.1 })).body.id;
   oddsEvent = unique("ODDS");
   expect((await post("/api/odds", oddsBody())).status).toBe(201);
 });
@@ -55,6 +57,7 @@ function routes(): Route[] {
     { method: "POST", path: "/api/coupons", body: { name: unique("C"), amount: 1 }, access: "service" },
     { method: "POST", path: "/api/coupons/claim", body: { coupon_name: coupon, user_id: victim }, access: "self" },
     { method: "GET", path: `/api/coupons/${coupon}`, access: "public" },
+    { method: "GET", path: "/api/config", access: "public" },
     {
       method: "POST",
       path: "/api/campaigns",
@@ -86,6 +89,12 @@ function routes(): Route[] {
     { method: "GET", path: "/api/stats", access: "public" },
     { method: "POST", path: "/api/feeds/awards/tickets", access: "signedIn" },
     { method: "POST", path: `/api/bets/${betId}/settle`, body: { result: "WON" }, access: "service" },
+    { method: "POST", path: "/api/offers", body: { name: "o", min_stake_cents: 1, bonus_pct: 0.5 }, access: "service" },
+    { method: "GET", path: "/api/offers", access: "public" },
+    { method: "GET", path: `/api/offers/${offer}`, access: "public" },
+    { method: "PUT", path: `/api/offers/${offer}`, body: { bonus_pct: 0.2 }, access: "service" },
+    { method: "DELETE", path: `/api/offers/${offer}`, access: "service" },
+    { method: "GET", path: `/api/offers/${offer}/versions`, access: "service" },
   ];
 }
 
@@ -99,6 +108,8 @@ async function snapshot() {
     `/api/coupons/${coupon}`,
     `/api/campaigns/${campaign}`,
     `/api/campaigns/${campaign}/openings/${victim}`,
+    `/api/offers/${offer}`,
+    `/api/offers/${offer}/versions`,
     `/api/events/${oddsEvent}/odds`,
   ];
   return Promise.all(reads.map(async (path) => (await get(path)).body));
@@ -117,6 +128,7 @@ describe("who may call what", () => {
         .replace(campaign, ":id")
         .replace(betId, ":bet_id")
         .replace(holdId, ":hold_id")
+        .replace(offer, ":id")
         .replace(oddsEvent, ":id"),
     );
     expect(new Set(rows)).toEqual(new Set(served));

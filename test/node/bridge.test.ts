@@ -11,6 +11,7 @@ import { openArchive } from "../../workers/archiver/archive.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
 import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
+import { groupTimings } from "../../workers/lib/kafka-group.ts";
 import { createLogger } from "../../workers/lib/log.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
 import { consumeUntil, headerOf, produce } from "./kafka-helpers.ts";
@@ -45,6 +46,9 @@ async function bridge(workerUrl: string, groupId: string, withKafka = true, arch
       pullWaitMs: 500,
       retryAttempts: 2,
       retryBaseMs: 100,
+      group: groupTimings(kafka.groupEnv),
+      bridgeId: `bridge-test-${Math.random().toString(36).slice(2)}`,
+      leaseTtlMs: 2000,
     },
     createLogger("bridge-test", "error"),
   );
@@ -87,7 +91,7 @@ describe("outbound: actor events reach Kafka", () => {
     const port = bridges[0]!.port;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok", shards: 8 });
+    expect(await health.json()).toEqual({ status: "ok", shards: 8, owned: [0, 1, 2, 3, 4, 5, 6, 7] });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/rushgate_bridge_produced_total\{topic="coupon.events"\} [1-9]/);
     for (const name of ["consumed_total", "retries_total", "dlq_total", "relay_lag"]) expect(metrics).toContain(`rushgate_bridge_${name}`);
@@ -167,6 +171,47 @@ describe("inbound: the coupon request/reply protocol", () => {
     expect(headerOf(mine.message, "original-partition")).toMatch(/^\d+$/);
     expect(headerOf(mine.message, "original-offset")).toMatch(/^\d+$/);
     expect(headerOf(mine.message, "error")).toContain("JSON");
+  });
+});
+
+describe("offers.rules, both ways", () => {
+  const put = (path: string, body: unknown) =>
+    fetch(new URL(path, worker.url), {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it("every change is published as {type: UPSERT, rule} in the original units, keyed by rule id, and not read back", async () => {
+    const created = await api("/api/offers", { name: `kafka ${run}`, min_stake_cents: 1050, bonus_pct: 0.125, budget_cents: 100_000 });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect((await put(`/api/offers/${id}`, { bonus_pct: 0.2 })).status).toBe(200);
+    const mine = (seen: { message: { key: Buffer | null } }[]) => seen.filter((s) => s.message.key?.toString() === id);
+    const seen = mine(await consumeUntil(kafka.brokers, ["offers.rules"], (s) => mine(s).length >= 2));
+    expect(seen.map((s: any) => JSON.parse(s.message.value.toString()))).toEqual([
+      { type: "UPSERT", rule: expect.objectContaining({ id, minStake: 10.5, bonusPct: 12.5, budget: 1000, version: 1, active: true }) },
+      { type: "UPSERT", rule: expect.objectContaining({ id, bonusPct: 20, version: 2 }) },
+    ]);
+    // The bridge consumes offers.rules too, and must skip its own publications:
+    // a rule from outside, produced after ours, is applied once it has passed them.
+    await produce(kafka.brokers, "offers.rules", [{ key: id, value: JSON.stringify({ type: "UPSERT", rule: { id, maxAwardsPerUser: 2 } }) }]);
+    let offer: any;
+    for (let i = 0; i < 120; i++) {
+      offer = (await api(`/api/offers/${id}`)).body;
+      if (offer.max_awards_per_user === 2) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(offer).toMatchObject({ bonus_pct: 0.2, max_awards_per_user: 2, version: 3 });
+    const versions = (await api(`/api/offers/${id}/versions`)).body.versions;
+    expect(versions.map((v: any) => v.made_by)).toEqual(["service", "service", "kafka:offers.rules"]);
+  });
+
+  it("a rule that cannot apply is dead-lettered with the reason", async () => {
+    const key = `bad-rule-${run}`;
+    await produce(kafka.brokers, "offers.rules", [{ key, value: JSON.stringify({ type: "UPSERT", rule: { id: key, name: "x", minStake: 1, bonusPct: 101 } }) }]);
+    const dead = await consumeUntil(kafka.brokers, ["offers.rules.dlq"], (s) => s.some((x) => x.message.key?.toString() === key));
+    expect(headerOf(dead.find((x) => x.message.key?.toString() === key)!.message, "error")).toMatch(/bonus_pct/);
   });
 });
 

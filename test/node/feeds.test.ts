@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
 import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
+import { groupTimings } from "../../workers/lib/kafka-group.ts";
 import { createLogger } from "../../workers/lib/log.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
 import { waitFor } from "./helpers.ts";
@@ -31,6 +32,9 @@ beforeAll(async () => {
       pullWaitMs: 500,
       retryAttempts: 2,
       retryBaseMs: 100,
+      group: groupTimings(kafka.groupEnv),
+      bridgeId: `feeds-test-${run}`,
+      leaseTtlMs: 2000,
     },
     createLogger("feeds-test", "error"),
   );
