@@ -9,6 +9,7 @@ import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
 import { internal } from "./routes/internal";
+import { reference } from "./routes/openapi";
 import { wallets } from "./routes/wallets";
 
 export { Campaign } from "./actors/campaign";
@@ -49,6 +50,7 @@ app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
 app.route("/internal", internal);
+app.route("/api", reference);
 
 app.notFound((c) => {
   const allow = allowedMethods(app.routes, c.req.path);
