@@ -94,7 +94,7 @@ export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 
 /** Query schemas are objects; each property is one parameter. */
 function queryParameters(schema: z.ZodType, example: Record<string, string> = {}) {
-  const s = jsonSchema(schema) as { properties?: Record<string, any>; required?: string[] };
+  const s = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
   return Object.entries(s.properties ?? {}).map(([name, prop]) => ({
     name,
     in: "query",
