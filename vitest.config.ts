@@ -12,6 +12,9 @@ export default defineConfig({
                 BRIDGE_TOKEN: "test-bridge-token",
                 ADMIN_TOKEN: "test-admin-token",
                 JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+                // The contract tests fire hundreds of claims at once from one
+                // isolate; admission control has its own tests with a tight bound.
+                COUPON_MAX_IN_FLIGHT: "10000",
               },
             },
           })],
