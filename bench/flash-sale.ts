@@ -54,7 +54,7 @@ function init(args)
   i = 0
   counts = {}
   edge = 0
-  ${opts.log ? `log = io.open(${JSON.stringify(opts.log)} .. "/claimed-" .. tid .. ".txt", "w")` : ""}
+  ${opts.log ? `log = io.open(${JSON.stringify(opts.log)} .. "/claimed-" .. tid .. ".txt", "a")` : ""}
 end
 local headers = { ${Object.entries(headers).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(", ")} }
 function request()
