@@ -3,11 +3,12 @@ import { Actor, type Handler } from "../lib/actor";
 import { gateConfig } from "../lib/stake-gate";
 import { oddsE4 } from "../lib/stake-gate";
 import { AWARDS, Awards, awardsMigration, offerSnapshots } from "./wallet-awards";
-import { CLOSE, gateMigration, StakeGate, type GateBet } from "./stake-gate";
+import { CLOSE, GATE_PRUNE, gateMigration, gatePruneMigration, StakeGate, type GateBet } from "./stake-gate";
 import type { WalletHost } from "./wallet-host";
 import { fail, ok, type Result } from "../lib/errors";
 import type { EventData, LedgerEntry, LedgerKind } from "../lib/events";
 import {
+  IDEMPOTENCY_PRUNE,
   IdempotencyStore,
   idempotencyMigration,
   type IdempotentRequest,
@@ -207,6 +208,7 @@ export class Wallet extends Actor<"wallet"> {
     },
     gateMigration,
     awardsMigration,
+    gatePruneMigration,
   ];
 
   // The offers engine's parts of the wallet: the stake windows and the awards.
@@ -226,6 +228,8 @@ export class Wallet extends Actor<"wallet"> {
   protected override readonly handlers: Record<string, Handler> = {
     [CLOSE]: (p) => this.closeWindow((p as { start: number }).start),
     [AWARDS]: () => this.awarding.process(),
+    [IDEMPOTENCY_PRUNE]: () => this.mutate(() => this.idempotency.prune(this.clock())),
+    [GATE_PRUNE]: () => this.mutate(() => this.gate.prune(this.clock())),
   };
 
   private readonly idempotency = new IdempotencyStore(this.sql);
@@ -461,7 +465,8 @@ export class Wallet extends Actor<"wallet"> {
         this.save(b);
         result = ok({ ...entry, award_id: awardId });
       }
-      this.sql.exec("INSERT INTO awards (award_id, result) VALUES (?, ?)", awardId, JSON.stringify(result));
+      this.sql.exec("INSERT INTO awards (award_id, result, created_at) VALUES (?, ?, ?)", awardId, JSON.stringify(result), this.clock());
+      this.gate.schedulePrune();
       return result;
     });
   }
@@ -474,14 +479,23 @@ export class Wallet extends Actor<"wallet"> {
    * response.
    */
   private idempotent<T>(req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
-    return this.mutate((now) =>
-      this.idempotency.run(req, status, () => {
-        const b = this.balances();
-        const result = effect(b, now);
-        if (result.ok) this.save(b);
-        return result;
-      }),
-    );
+    return this.mutate((now) => {
+      const at = Date.parse(now);
+      const response = this.idempotency.run(
+        req,
+        status,
+        () => {
+          const b = this.balances();
+          const result = effect(b, now);
+          if (result.ok) this.save(b);
+          return result;
+        },
+        at,
+      );
+      // A stored key is deleted by the scheduled prune once its lifetime is over (one keyed row).
+      if (!response.replayed) this.schedule(this.idempotency.nextExpiry() ?? at, IDEMPOTENCY_PRUNE, null, IDEMPOTENCY_PRUNE);
+      return response;
+    });
   }
 
   private balances(): Balances {

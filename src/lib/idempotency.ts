@@ -20,10 +20,18 @@ export type IdempotentRequest = { key: string; fingerprint: string };
 /** A response as the actor stores it: the status and the exact JSON body text. */
 export type StoredResponse = { status: number; body: string; replayed: boolean };
 
-/** Keys are kept at least this long; older ones are deleted lazily. */
+/**
+ * A key's lifetime: within it a retry replays the first response; after it the
+ * key is free again and its record is deleted by the actor's scheduled prune
+ * (`prune`, run from a keyed row the actor schedules when it stores a key).
+ * 24 h is the usual contract of Idempotency-Key APIs: clients retry within
+ * minutes, and a day bounds the table by a day's traffic.
+ */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** At most this many expired keys are deleted per new key, so pruning stays bounded. */
-const PRUNE_PER_CALL = 16;
+/** The kind of the scheduled row that prunes expired keys. */
+export const IDEMPOTENCY_PRUNE = "idempotency.prune";
+/** At most this many expired keys are deleted per run, so one alarm stays short; the row runs again for the rest. */
+const PRUNE_PER_RUN = 500;
 
 export const idempotencyMigration: Migration = {
   id: "idempotency-1",
@@ -67,11 +75,6 @@ export class IdempotencyStore {
       }
       return { status: stored.status, body: stored.body, replayed: true };
     }
-    this.sql.exec(
-      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
-      now - this.ttlMs,
-      PRUNE_PER_CALL,
-    );
     const result = effect();
     const first = result.ok
       ? response(successStatus, result.value)
@@ -85,6 +88,26 @@ export class IdempotencyStore {
       now,
     );
     return first;
+  }
+
+  /** When the oldest stored key expires (ms), or undefined if none is stored: when to prune next. */
+  nextExpiry(): number | undefined {
+    const { at } = this.sql.exec<{ at: number | null }>("SELECT min(created_at) AS at FROM idempotency").one();
+    return at === null ? undefined : at + this.ttlMs;
+  }
+
+  /**
+   * Deletes expired keys, oldest first, at most PRUNE_PER_RUN of them. Returns
+   * when to run again (the next expiry), or undefined when nothing is left.
+   */
+  prune(now: number): number | undefined {
+    this.sql.exec(
+      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
+      now - this.ttlMs,
+      PRUNE_PER_RUN,
+    );
+    const next = this.nextExpiry();
+    return next === undefined ? undefined : Math.max(next, now + 1);
   }
 }
 
