@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Coupon } from "../../src/actors/coupon";
 import { REQUEST_LIFETIME_MS } from "../../src/actors/coupon";
 import { HIGH_WATER_LIFETIME_MS, type Relay } from "../../src/actors/relay";
-import { GATE_RETENTION_MS } from "../../src/actors/stake-gate";
+import { GATE_RETENTION_MS } from "../../src/actors/wallet/gate";
 import { IDEMPOTENCY_TTL_MS } from "../../src/lib/idempotency";
 import { advance, ingest, LATENESS, placed, setClock, T0, W, walletOf } from "./gate-helpers";
 import { get, post, unique } from "./helpers";

@@ -1,7 +1,7 @@
-import type { Migration } from "../lib/migrations";
-import { rankOffers, type StoredOffer } from "../lib/offers";
-import { arrival, closeAt, qualifies, windowStart, type Arrival, type GateConfig } from "../lib/stake-gate";
-import type { WalletHost } from "./wallet-host";
+import type { Migration } from "../../lib/migrations";
+import { rankOffers, type StoredOffer } from "../../lib/offers";
+import { arrival, closeAt, qualifies, windowStart, type Arrival, type GateConfig } from "../../lib/stake-gate";
+import type { WalletHost } from "./host";
 
 /** A bet as it enters the gate: from POST /api/bets (key = bet id) or events.bet_placed (key = its event id). */
 export type GateBet = { key: string; event_id: string; market: string; odds_e4: number | null; stake_cents: number; ts: number };
