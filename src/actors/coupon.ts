@@ -81,7 +81,7 @@ export class Coupon extends Actor<"coupon"> {
   }
 
   create(name: string, amount: number): Result<CouponView> {
-    if (this.state()) return fail(409, "DUPLICATE_COUPON", `coupon ${name} already exists`);
+    if (this.state()) return fail("DUPLICATE_COUPON", `coupon ${name} already exists`);
     this.mutate((now) => {
       this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
       this.emit("coupon.created", { name, amount, created_at: now });
@@ -204,7 +204,7 @@ export class Coupon extends Actor<"coupon"> {
 
   get(limit: number, cursor = 0): Result<CouponSnapshot> {
     const coupon = this.state();
-    if (!coupon) return fail(404, "NOT_FOUND", "coupon not found");
+    if (!coupon) return fail("NOT_FOUND", "coupon not found");
     const rows = this.sql
       .exec<{ user_id: string; seq: number }>(
         "SELECT user_id, seq FROM claims WHERE seq > ? ORDER BY seq LIMIT ?",

@@ -68,19 +68,19 @@ export class Wallet extends Actor<"wallet"> {
 
   getHold(holdId: string): Result<HoldView> {
     const hold = this.holds.get(holdId);
-    return hold ? ok(holdView(hold)) : fail(404, "HOLD_NOT_FOUND", "hold not found");
+    return hold ? ok(holdView(hold)) : fail("HOLD_NOT_FOUND", "hold not found");
   }
 
   getBet(betId: string): Result<BetView> {
     const bet = this.bets.get(betId);
-    return bet ? ok(bet) : fail(404, "BET_NOT_FOUND", "bet not found");
+    return bet ? ok(bet) : fail("BET_NOT_FOUND", "bet not found");
   }
 
-  // ---- idempotent HTTP mutations: each answers the response to send ----
+  // ---- idempotent HTTP mutations: each answers the response to send, by the route's status table ----
 
   deposit(amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 201, (b, now) => {
-      if (b.cash_posted + amount > MAX_BALANCE) return fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
+    return this.idempotent(req, (b, now) => {
+      if (b.cash_posted + amount > MAX_BALANCE) return fail("BALANCE_LIMIT", "the balance would exceed its limit");
       const entry = this.ledgerBook.post(b, "cash", "DEPOSIT", amount, null, now);
       this.ledgerBook.emit(b, "wallet.deposited", { amount_cents: amount, ledger_seq: entry.seq, entry });
       return ok(entry);
@@ -88,7 +88,7 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   withdraw(amount: number, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 201, (b, now) => {
+    return this.idempotent(req, (b, now) => {
       if (b.cash_posted - b.cash_held < amount) return insufficient();
       const entry = this.ledgerBook.post(b, "cash", "WITHDRAWAL", -amount, null, now);
       this.ledgerBook.emit(b, "wallet.withdrawn", { amount_cents: amount, ledger_seq: entry.seq, entry });
@@ -97,7 +97,7 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   placeHold(amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 201, (b, now) => {
+    return this.idempotent(req, (b, now) => {
       const hold = this.holds.place(b, amount, ref, null, now);
       return hold ? ok({ hold_id: hold, status: "HELD", amount_cents: amount, ref }) : insufficient();
     });
@@ -105,19 +105,19 @@ export class Wallet extends Actor<"wallet"> {
 
   /** Captures `amount` of the hold (all of it when omitted); the rest returns to available. */
   capture(holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 200, (b, now) => {
+    return this.idempotent(req, (b, now) => {
       const hold = this.holds.open(holdId);
       if (!hold.ok) return hold;
       const captured = amount ?? hold.value.amount;
       if (captured > hold.value.amount) {
-        return fail(409, "CAPTURE_EXCEEDS_HOLD", `the hold is for ${hold.value.amount}; cannot capture ${captured}`);
+        return fail("CAPTURE_EXCEEDS_HOLD", `the hold is for ${hold.value.amount}; cannot capture ${captured}`);
       }
       return ok(holdView(this.holds.resolve(b, hold.value, captured, now)));
     });
   }
 
   release(holdId: string, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 200, (b, now) => {
+    return this.idempotent(req, (b, now) => {
       const hold = this.holds.open(holdId);
       return hold.ok ? ok(holdView(this.holds.resolve(b, hold.value, 0, now))) : hold;
     });
@@ -125,7 +125,7 @@ export class Wallet extends Actor<"wallet"> {
 
   /** Places a bet: its stake is held until settlement, and it enters the stake gate. */
   placeBet(bet: BetInput, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 201, (b, now) => {
+    return this.idempotent(req, (b, now) => {
       const placed = this.bets.place(b, bet, now);
       if (placed.ok && this.engineOn) {
         const gateBet = { key: placed.value.bet_id, event_id: bet.event_id, market: bet.market, odds_e4: oddsE4(bet.odd_value) };
@@ -136,7 +136,7 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   settleBet(betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
-    return this.idempotent(req, 200, (b, now) => this.bets.settle(b, betId, result, now));
+    return this.idempotent(req, (b, now) => this.bets.settle(b, betId, result, now));
   }
 
   // ---- RPC for the offers engine ----
@@ -186,12 +186,11 @@ export class Wallet extends Actor<"wallet"> {
    * response. A stored key is deleted by the scheduled prune once its lifetime
    * is over (one keyed row).
    */
-  private idempotent<T>(req: IdempotentRequest, status: number, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
+  private idempotent<T>(req: IdempotentRequest, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
     return this.mutate((now) => {
       const at = Date.parse(now);
       const response = this.idempotency.run(
         req,
-        status,
         () => {
           const b = this.ledgerBook.balances();
           const result = effect(b, now);

@@ -81,10 +81,10 @@ export class Awards {
    */
   credit(awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
     if (typeof awardId !== "string" || awardId.length < 1 || awardId.length > 128) {
-      return fail(400, "INVALID_REQUEST", "award_id: 1–128 characters");
+      return fail("INVALID_REQUEST", "award_id: 1–128 characters");
     }
     if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
-      return fail(400, "INVALID_REQUEST", `amount_cents: an integer from 1 to ${MAX_AMOUNT}`);
+      return fail("INVALID_REQUEST", `amount_cents: an integer from 1 to ${MAX_AMOUNT}`);
     }
     const { sql } = this.host;
     return this.host.mutate((now) => {
@@ -93,7 +93,7 @@ export class Awards {
       const b = this.ledger.balances();
       let result: Result<BonusCredit>;
       if (b.bonus_posted + amount > MAX_BALANCE) {
-        result = fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
+        result = fail("BALANCE_LIMIT", "the balance would exceed its limit");
       } else {
         const entry = this.ledger.post(b, "bonus", "BONUS_CREDIT", amount, ref, now);
         this.ledger.emit(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq, entry });

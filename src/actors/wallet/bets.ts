@@ -151,11 +151,11 @@ export class Bets {
   /** WON captures the stake and credits stake × odds; LOST captures the stake; VOID releases it. */
   settle(b: Balances, betId: string, result: BetResult, now: string): Result<BetView> {
     const bet = this.row(betId);
-    if (!bet) return fail(404, "BET_NOT_FOUND", "bet not found");
-    if (bet.status !== "ACCEPTED") return fail(409, "BET_ALREADY_SETTLED", `bet already settled ${bet.status}`);
+    if (!bet) return fail("BET_NOT_FOUND", "bet not found");
+    if (bet.status !== "ACCEPTED") return fail("BET_ALREADY_SETTLED", `bet already settled ${bet.status}`);
     const payout = result === "WON" ? bet.potential_win : 0;
     if (b.cash_posted - bet.stake + payout > MAX_BALANCE) {
-      return fail(409, "BALANCE_LIMIT", "the balance would exceed its limit");
+      return fail("BALANCE_LIMIT", "the balance would exceed its limit");
     }
     this.holds.resolve(b, this.holds.get(bet.hold_id)!, result === "VOID" ? 0 : bet.stake, now);
     if (payout > 0) {
@@ -188,7 +188,7 @@ export class Bets {
   }
 }
 
-export const insufficient = () => fail(409, "INSUFFICIENT_FUNDS", "available balance is less than the amount");
+export const insufficient = () => fail("INSUFFICIENT_FUNDS", "available balance is less than the amount");
 
 const betView = (userId: string, r: BetRow): BetView => ({
   bet_id: r.id,

@@ -70,9 +70,9 @@ export class Holds {
   /** A hold the holds API may resolve: it exists, is still HELD, and is not a bet's. */
   open(holdId: string): Result<HoldRow> {
     const hold = this.get(holdId);
-    if (!hold) return fail(404, "HOLD_NOT_FOUND", "hold not found");
-    if (hold.status !== "HELD") return fail(409, "HOLD_ALREADY_RESOLVED", `hold already ${hold.status}`);
-    if (hold.bet_id) return fail(409, "HOLD_BELONGS_TO_BET", "a bet's hold is resolved by settling the bet");
+    if (!hold) return fail("HOLD_NOT_FOUND", "hold not found");
+    if (hold.status !== "HELD") return fail("HOLD_ALREADY_RESOLVED", `hold already ${hold.status}`);
+    if (hold.bet_id) return fail("HOLD_BELONGS_TO_BET", "a bet's hold is resolved by settling the bet");
     return ok(hold);
   }
 
