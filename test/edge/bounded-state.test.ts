@@ -41,6 +41,7 @@ describe("idempotency keys: 24 h, pruned by a scheduled row", () => {
 
     // One millisecond before k1's end the prune has nothing to do, and k1 still replays.
     await advance(user, T0 + IDEMPOTENCY_TTL_MS - 1);
+    await runDurableObjectAlarm(walletOf(user)); // runs the prune row early: on this clock it must keep both keys
     expect(await rows(walletOf(user), "idempotency")).toBe(2);
     const replay = await deposit("k1");
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
@@ -76,6 +77,7 @@ describe("coupon request records: 8 days, pruned by a scheduled row", () => {
     expect((await coupon.scheduledWork()).filter((r) => r.kind === "requests.prune").map((r) => r.due_at)).toEqual([T + REQUEST_LIFETIME_MS]);
 
     await advanceActor(coupon, T + REQUEST_LIFETIME_MS - 1);
+    await runDurableObjectAlarm(coupon); // runs the prune row early: on this clock it must keep every record
     expect(await rows(coupon, "requests")).toBe(3);
     // Still deduplicated: the abandoned request never applies, the claim replays its outcome.
     expect(await coupon.once("c-gone", { op: "claim", user_id: "u2" })).toEqual({ status: "ABANDONED" });
@@ -109,6 +111,7 @@ describe("award ids: kept 30 days after their window closed, then pruned without
 
     // Inside the retention every record is there, and a replayed bet is a duplicate.
     await advance(user, close + GATE_RETENTION_MS - 1);
+    await runDurableObjectAlarm(walletOf(user)); // runs the prune row early: on this clock it must keep everything
     await ingest([bet]);
     for (const table of ["windows", "gate_bets", "award_tasks", "awards", "offer_awards"]) expect(await rows(walletOf(user), table)).toBe(1);
     expect((await get(`/api/wallets/${user}/windows`)).body.windows[0].late_bets).toEqual([]);

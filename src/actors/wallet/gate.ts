@@ -251,7 +251,9 @@ export class StakeGate {
       .one();
     const oldest = Math.min(w ?? Infinity, a ?? Infinity);
     if (oldest === Infinity) return undefined;
-    return Math.max(oldest + GATE_RETENTION_MS, now + PRUNE_RECHECK_MS);
+    // Only a window held back by unfinished award work is due already: look at it again later.
+    const next = oldest + GATE_RETENTION_MS;
+    return next > now ? next : now + PRUNE_RECHECK_MS;
   }
 
   /** Whether a window is open and would need the offers to close (saves a snapshot read for the rest). */
