@@ -254,7 +254,7 @@ export class CampaignShard extends Actor<"campaign"> {
     const row = this.sql
       .exec<{ amount: number; opened_at: string }>("SELECT amount, opened_at FROM openings WHERE user_id = ?", userId)
       .toArray()[0];
-    if (!s || !row) return fail(404, "NOT_FOUND", "no opening for this user in this campaign");
+    if (!s || !row) return fail("NOT_FOUND", "no opening for this user in this campaign");
     return ok({ campaign_id: s.meta.campaign_id, user_id: userId, amount: row.amount, shard: s.meta.shard, opened_at: row.opened_at });
   }
 

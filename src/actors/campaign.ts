@@ -118,7 +118,7 @@ export class Campaign extends Actor<"campaign"> {
   /** RPC: creates the campaign and hands every shard its slice (and the window). */
   create(spec: CampaignSpec): Promise<Result<{ id: string; shards: number }>> {
     return this.serial(async () => {
-      if (this.meta()) return fail(409, "DUPLICATE_CAMPAIGN", `campaign ${spec.id} already exists`);
+      if (this.meta()) return fail("DUPLICATE_CAMPAIGN", `campaign ${spec.id} already exists`);
       const seed = mix32(crypto.getRandomValues(new Uint32Array(1))[0]!);
       const meta: Meta = { id: spec.id, name: spec.name, start_time: spec.start_time, end_time: spec.end_time, shards: spec.shards, seed };
       const slices = split(spec.inventory, spec.shards, seed);
@@ -192,7 +192,7 @@ export class Campaign extends Actor<"campaign"> {
   get(): Promise<Result<CampaignView>> {
     return this.serial(async () => {
       const meta = this.meta();
-      if (!meta) return fail(404, "NOT_FOUND", "campaign not found");
+      if (!meta) return fail("NOT_FOUND", "campaign not found");
       await this.recover(meta);
       const inventory: CampaignView["inventory"] = {};
       const remaining = this.reserve();

@@ -1,4 +1,4 @@
-import { Actor } from "../lib/actor";
+import { Actor, type Handler } from "../lib/actor";
 import { type Claimants, claimantsOf } from "../lib/claimants";
 import { fail, ok, type Result } from "../lib/errors";
 
@@ -17,6 +17,19 @@ export type CouponRequest =
 export type RequestOutcome = Result<CouponView> | ClaimOutcome | { status: "ABANDONED" };
 
 type State = { name: string; amount: number; claimed: number };
+
+/**
+ * How long a request's outcome is kept by correlation id: 8 days. The bridge
+ * retries a request for seconds (RETRY_ATTEMPTS with backoff, then abandons it),
+ * but Kafka can hand the same message over again for as long as the topic keeps
+ * it (7 days by default, and the inbound consumer starts from the beginning when
+ * its group's offsets have expired), so the record outlives that by a day. A
+ * record still matters only for an ABANDONED request (which must never apply);
+ * a create or a claim replayed after its record is gone is still refused
+ * (DUPLICATE_COUPON, ALREADY_CLAIMED), only with that outcome as the reply.
+ */
+export const REQUEST_LIFETIME_MS = 8 * 24 * 60 * 60 * 1000;
+const REQUESTS_PRUNE = "requests.prune";
 
 /**
  * One flash-sale coupon. Claims are serialized by the object, so stock needs no
@@ -43,7 +56,12 @@ export class Coupon extends Actor<"coupon"> {
       id: "coupon-2",
       sql: `CREATE TABLE requests (correlation_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, created_at TEXT NOT NULL);`,
     },
+    { id: "coupon-3", sql: "CREATE INDEX requests_created_at ON requests (created_at);" },
   ];
+
+  protected override readonly handlers: Record<string, Handler> = {
+    [REQUESTS_PRUNE]: () => this.pruneRequests(),
+  };
 
   // Loaded once, then kept in step with storage after each committed change.
   private cached: State | null | undefined;
@@ -63,7 +81,7 @@ export class Coupon extends Actor<"coupon"> {
   }
 
   create(name: string, amount: number): Result<CouponView> {
-    if (this.state()) return fail(409, "DUPLICATE_COUPON", `coupon ${name} already exists`);
+    if (this.state()) return fail("DUPLICATE_COUPON", `coupon ${name} already exists`);
     this.mutate((now) => {
       this.sql.exec("INSERT INTO coupon (name, amount, created_at) VALUES (?, ?, ?)", name, amount, now);
       this.emit("coupon.created", { name, amount, created_at: now });
@@ -156,12 +174,22 @@ export class Coupon extends Actor<"coupon"> {
   }
 
   private remember(correlationId: string, outcome: RequestOutcome): void {
+    const at = this.clock();
     this.sql.exec(
       "INSERT INTO requests (correlation_id, outcome, created_at) VALUES (?, ?, ?)",
       correlationId,
       JSON.stringify(outcome),
-      new Date().toISOString(),
+      new Date(at).toISOString(),
     );
+    this.schedule(at + REQUEST_LIFETIME_MS, REQUESTS_PRUNE, null, REQUESTS_PRUNE);
+  }
+
+  /** The scheduled prune: deletes request records past their lifetime; runs again at the next expiry. */
+  private pruneRequests(): number | undefined {
+    const now = this.clock();
+    this.sql.exec("DELETE FROM requests WHERE created_at <= ?", new Date(now - REQUEST_LIFETIME_MS).toISOString());
+    const { oldest } = this.sql.exec<{ oldest: string | null }>("SELECT min(created_at) AS oldest FROM requests").one();
+    return oldest === null ? undefined : Math.max(Date.parse(oldest) + REQUEST_LIFETIME_MS, now + 1);
   }
 
   /**
@@ -190,7 +218,7 @@ export class Coupon extends Actor<"coupon"> {
 
   get(limit: number, cursor = 0): Result<CouponSnapshot> {
     const coupon = this.state();
-    if (!coupon) return fail(404, "NOT_FOUND", "coupon not found");
+    if (!coupon) return fail("NOT_FOUND", "coupon not found");
     const rows = this.sql
       .exec<{ user_id: string; seq: number }>(
         "SELECT user_id, seq FROM claims WHERE seq > ? ORDER BY seq LIMIT ?",

@@ -88,12 +88,12 @@ export class Offers extends Actor<"offers"> {
   }
 
   create(id: string, patch: OfferPatch, by: string): Result<Offer> {
-    if (this.all().has(id)) return fail(409, "DUPLICATE_OFFER", `offer ${id} already exists`);
+    if (this.all().has(id)) return fail("DUPLICATE_OFFER", `offer ${id} already exists`);
     return this.write(id, patch, by, "create");
   }
 
   update(id: string, patch: OfferPatch, by: string): Result<UpsertOutcome> {
-    if (!this.all().has(id)) return fail(404, "NOT_FOUND", `no offer ${id}`);
+    if (!this.all().has(id)) return fail("NOT_FOUND", `no offer ${id}`);
     return this.upsert(id, patch, by);
   }
 
@@ -108,11 +108,11 @@ export class Offers extends Actor<"offers"> {
    */
   applyRule(messageId: string | null, id: string, patch: OfferPatch, by: string, create: boolean): Result<UpsertOutcome> {
     const current = this.all().get(id);
-    if (!current && !create) return fail(404, "NOT_FOUND", `no offer ${id}`);
+    if (!current && !create) return fail("NOT_FOUND", `no offer ${id}`);
     const seen = messageId !== null && this.sql.exec("SELECT 1 FROM applied_rules WHERE message_id = ?", messageId).toArray().length > 0;
     if (seen && current) return ok({ offer: publicOffer(current), changed: false });
     const missing = !current && ["name", "min_stake_cents", "bonus_pct"].find((f) => patch[f as keyof OfferPatch] === undefined);
-    if (missing) return fail(400, "INVALID_REQUEST", `${missing}: required for a new offer`);
+    if (missing) return fail("INVALID_REQUEST", `${missing}: required for a new offer`);
     return this.mutate((now) => {
       const result = this.upsert(id, patch, by);
       if (result.ok && messageId !== null) {
@@ -139,7 +139,7 @@ export class Offers extends Actor<"offers"> {
     const offers = this.all();
     const before = offers.get(id);
     const next = applyPatch(before, patch);
-    if (!next.ok) return fail(400, "INVALID_REQUEST", next.message);
+    if (!next.ok) return fail("INVALID_REQUEST", next.message);
     const changes = changesBetween(before, next.terms);
     const seq = before?.seq ?? (Math.max(0, ...[...offers.values()].map((o) => o.seq)) + 1);
     const catalogueVersion = this.catalogueVersion + 1;
@@ -189,7 +189,7 @@ export class Offers extends Actor<"offers"> {
 
   get(id: string): Result<Offer> {
     const offer = this.all().get(id);
-    return offer ? ok(publicOffer(offer)) : fail(404, "NOT_FOUND", `no offer ${id}`);
+    return offer ? ok(publicOffer(offer)) : fail("NOT_FOUND", `no offer ${id}`);
   }
 
   /** Offers oldest first; `cursor` is the `seq` to continue after. */
@@ -204,7 +204,7 @@ export class Offers extends Actor<"offers"> {
   /** Every version of an offer, oldest first. */
   versions(id: string, limit: number, cursor = 0): Result<{ versions: OfferVersion[]; next_cursor?: string }> {
     const offer = this.all().get(id);
-    if (!offer) return fail(404, "NOT_FOUND", `no offer ${id}`);
+    if (!offer) return fail("NOT_FOUND", `no offer ${id}`);
     const rows = this.sql
       .exec<{ version: number; terms: string; changes: string; made_by: string; made_at: string }>(
         "SELECT version, terms, changes, made_by, made_at FROM offer_versions WHERE offer_id = ? AND version > ? ORDER BY version LIMIT ?",

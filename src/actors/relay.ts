@@ -6,10 +6,27 @@ import { Lease, leaseMigration, type LeaseOutcome } from "../lib/lease";
 import { Forwarder, forwardMigration } from "../lib/feed-forward";
 import { migrate } from "../lib/migrations";
 import { toEnvelope } from "../lib/outbox";
+import { Schedule, scheduleMigration } from "../lib/schedule";
 import { addCounts, type Counts, type FailureKind, readCounts, statsMigration, sumCounts } from "../lib/stats";
 
 // Six columns a row, under the 100 bound parameters a statement may have.
 const ROWS_PER_INSERT = 16;
+
+/**
+ * How long a quiet aggregate's high-water mark is kept: 7 days after its last
+ * push. A mark exists to drop a batch pushed again, and an outbox pushes a batch
+ * again only when the relay stored it but the actor did not hear back; the
+ * actor's delivery row then retries with a backoff capped at a minute. A week
+ * of silence is far past that, so a forgotten mark sees no repeat in practice.
+ * Forgetting is safe besides: the aggregate's next push carries higher seqs
+ * (its outbox numbers never restart), so nothing new is dropped, and should a
+ * stale batch ever come after all, it is stored twice with the same event ids,
+ * which every consumer deduplicates.
+ */
+export const HIGH_WATER_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+const HIGH_WATER_PRUNE = "high_water.prune";
+/** Marks deleted per run; the row runs again for the rest. */
+const PRUNE_PER_RUN = 1000;
 
 type LogRow = { pos: number; type: string; aggregate: string; seq: number; time: string; data: string };
 
@@ -30,13 +47,18 @@ export class Relay extends DurableObject<Env> {
   private readonly lease: Lease;
   /** Forwards committed events to the live feeds (src/lib/feed-forward.ts). */
   private readonly feeds: Forwarder;
+  private readonly scheduled: Schedule;
+  /** The relay's clock (ms since the epoch); tests replace it instead of sleeping. */
+  clock: () => number = () => Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.lease = new Lease(this.sql);
+    this.scheduled = new Schedule(this.sql);
     this.feeds = new Forwarder(this.sql, env, ctx.id.name ?? ctx.id.toString(), (after, limit) => this.read(after, limit));
-    ctx.blockConcurrencyWhile(async () =>
+    ctx.blockConcurrencyWhile(async () => {
+      this.pruneAt = (await ctx.storage.getAlarm()) ?? undefined;
       migrate(ctx.storage, [
         {
           id: "relay-1",
@@ -56,8 +78,18 @@ export class Relay extends DurableObject<Env> {
         { id: "relay-2", sql: leaseMigration.sql },
         statsMigration,
         forwardMigration,
-      ]),
-    );
+        scheduleMigration,
+        {
+          // When each mark last moved, for the prune (marks from before count from the upgrade).
+          id: "relay-high-water-seen",
+          sql: `
+            ALTER TABLE high_water ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;
+            UPDATE high_water SET seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+            CREATE INDEX high_water_seen_at ON high_water (seen_at);
+          `,
+        },
+      ]);
+    });
   }
 
   /** RPC from an actor's outbox: appends what is new, in order. Returns how many were new. */
@@ -74,6 +106,7 @@ export class Relay extends DurableObject<Env> {
       return e.seq > seen;
     });
     if (!fresh.length) return 0;
+    const now = this.clock();
     this.ctx.storage.transactionSync(() => {
       for (let i = 0; i < fresh.length; i += ROWS_PER_INSERT) {
         const rows = fresh.slice(i, i + ROWS_PER_INSERT);
@@ -84,17 +117,45 @@ export class Relay extends DurableObject<Env> {
       }
       for (const [aggregate, seq] of highWater) {
         this.sql.exec(
-          "INSERT INTO high_water (aggregate, seq) VALUES (?, ?) ON CONFLICT (aggregate) DO UPDATE SET seq = max(seq, excluded.seq)",
+          `INSERT INTO high_water (aggregate, seq, seen_at) VALUES (?, ?, ?)
+           ON CONFLICT (aggregate) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at`,
           aggregate,
           seq,
+          now,
         );
       }
+      this.schedulePrune(now + HIGH_WATER_LIFETIME_MS);
       // Live stats count each event here, once, with the log row (src/lib/stats.ts).
       addCounts(this.sql, sumCounts(fresh), Date.now());
     });
     for (const wake of this.waiters.splice(0)) wake();
     void this.feeds.kick();
     return fresh.length;
+  }
+
+  /** One keyed prune row on the relay's alarm (the relay has no other scheduled work). */
+  private schedulePrune(at: number): void {
+    if (this.pruneAt !== undefined && this.pruneAt <= at) return;
+    this.scheduled.add(at, HIGH_WATER_PRUNE, null, HIGH_WATER_PRUNE);
+    this.pruneAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+  private pruneAt: number | undefined;
+
+  /** Forgets the marks of aggregates quiet for HIGH_WATER_LIFETIME_MS, then re-arms for the next. */
+  async alarm(): Promise<void> {
+    const now = this.clock();
+    this.pruneAt = undefined;
+    this.ctx.storage.transactionSync(() => {
+      for (const row of this.scheduled.due(now, 10)) this.scheduled.done(row);
+      this.sql.exec(
+        "DELETE FROM high_water WHERE aggregate IN (SELECT aggregate FROM high_water WHERE seen_at <= ? ORDER BY seen_at LIMIT ?)",
+        now - HIGH_WATER_LIFETIME_MS,
+        PRUNE_PER_RUN,
+      );
+      const { oldest } = this.sql.exec<{ oldest: number | null }>("SELECT min(seen_at) AS oldest FROM high_water").one();
+      if (oldest !== null) this.schedulePrune(Math.max(oldest + HIGH_WATER_LIFETIME_MS, now + 1));
+    });
   }
 
   /**

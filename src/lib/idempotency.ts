@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Result } from "./errors";
-import { HttpError } from "./errors";
+import type { Result, Statuses } from "./errors";
+import { HttpError, statusOf } from "./errors";
 import type { Migration } from "./migrations";
 
 /**
@@ -14,16 +14,32 @@ import type { Migration } from "./migrations";
  * concurrent retries of one key can never both take effect.
  */
 
-/** What the Worker hands the actor: the client's key and a hash of the request. */
-export type IdempotentRequest = { key: string; fingerprint: string };
+/** The client's key and a hash of the request, as the middleware reads them. */
+export type IdempotencyKey = { key: string; fingerprint: string };
+
+/**
+ * What the Worker hands the actor: the key, and the route's table from outcome
+ * codes to statuses (`ok` for success). The actor never picks a status: the
+ * store applies the route's table to the first outcome and keeps that status
+ * and body, so a replay is byte-identical even if the table changes later.
+ */
+export type IdempotentRequest = IdempotencyKey & { statuses: Statuses & { ok: ContentfulStatusCode } };
 
 /** A response as the actor stores it: the status and the exact JSON body text. */
 export type StoredResponse = { status: number; body: string; replayed: boolean };
 
-/** Keys are kept at least this long; older ones are deleted lazily. */
+/**
+ * A key's lifetime: within it a retry replays the first response; after it the
+ * key is free again and its record is deleted by the actor's scheduled prune
+ * (`prune`, run from a keyed row the actor schedules when it stores a key).
+ * 24 h is the usual contract of Idempotency-Key APIs: clients retry within
+ * minutes, and a day bounds the table by a day's traffic.
+ */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** At most this many expired keys are deleted per new key, so pruning stays bounded. */
-const PRUNE_PER_CALL = 16;
+/** The kind of the scheduled row that prunes expired keys. */
+export const IDEMPOTENCY_PRUNE = "idempotency.prune";
+/** At most this many expired keys are deleted per run, so one alarm stays short; the row runs again for the rest. */
+const PRUNE_PER_RUN = 500;
 
 export const idempotencyMigration: Migration = {
   id: "idempotency-1",
@@ -51,7 +67,7 @@ export class IdempotencyStore {
     private readonly ttlMs = IDEMPOTENCY_TTL_MS,
   ) {}
 
-  run<T>(req: IdempotentRequest, successStatus: number, effect: () => Result<T>, now = Date.now()): StoredResponse {
+  run<T>(req: IdempotentRequest, effect: () => Result<T>, now = Date.now()): StoredResponse {
     const stored = this.sql
       .exec<{ fingerprint: string; status: number; body: string; created_at: number }>(
         "SELECT fingerprint, status, body, created_at FROM idempotency WHERE key = ?",
@@ -67,15 +83,10 @@ export class IdempotencyStore {
       }
       return { status: stored.status, body: stored.body, replayed: true };
     }
-    this.sql.exec(
-      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
-      now - this.ttlMs,
-      PRUNE_PER_CALL,
-    );
     const result = effect();
     const first = result.ok
-      ? response(successStatus, result.value)
-      : response(result.http, { error: result.error, message: result.message });
+      ? response(req.statuses.ok, result.value)
+      : response(statusOf(result.error, req.statuses), { error: result.error, message: result.message });
     this.sql.exec(
       "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
       req.key,
@@ -85,6 +96,26 @@ export class IdempotencyStore {
       now,
     );
     return first;
+  }
+
+  /** When the oldest stored key expires (ms), or undefined if none is stored: when to prune next. */
+  nextExpiry(): number | undefined {
+    const { at } = this.sql.exec<{ at: number | null }>("SELECT min(created_at) AS at FROM idempotency").one();
+    return at === null ? undefined : at + this.ttlMs;
+  }
+
+  /**
+   * Deletes expired keys, oldest first, at most PRUNE_PER_RUN of them. Returns
+   * when to run again (the next expiry), or undefined when nothing is left.
+   */
+  prune(now: number): number | undefined {
+    this.sql.exec(
+      "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)",
+      now - this.ttlMs,
+      PRUNE_PER_RUN,
+    );
+    const next = this.nextExpiry();
+    return next === undefined ? undefined : Math.max(next, now + 1);
   }
 }
 
@@ -120,7 +151,7 @@ async function fingerprint(c: Context): Promise<string> {
  * Middleware for every idempotent POST: requires an `Idempotency-Key` header of
  * 1–128 characters (else 400) and sets `c.var.idempotency` for the handler.
  */
-export const idempotencyKey = createMiddleware<{ Variables: { idempotency: IdempotentRequest } }>(async (c, next) => {
+export const idempotencyKey = createMiddleware<{ Variables: { idempotency: IdempotencyKey } }>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (!key) throw new HttpError(400, "IDEMPOTENCY_KEY_REQUIRED", "the Idempotency-Key header is required");
   if (key.length > 128) throw new HttpError(400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key: at most 128 characters");

@@ -6,7 +6,7 @@ import { HttpError, unwrap } from "../lib/errors";
 import { idempotencyKey, replyStored } from "../lib/idempotency";
 import { userLimit } from "../lib/limits";
 import { jsonBody, label, userId } from "../lib/validation";
-import { amountCents, wallet } from "./wallets";
+import { amountCents, wallet, walletStatuses, withStatuses } from "./wallets";
 
 const odds = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const text = canonicalOdds(v);
@@ -38,16 +38,16 @@ export const bets = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/", signedIn, userLimit("bet"), idempotencyKey, jsonBody(placeBody), async (c) => {
     const { user_id, ...bet } = c.req.valid("json");
     actFor(c, user_id);
-    return replyStored(c, await wallet(c.env, user_id).placeBet(bet, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user_id).placeBet(bet, withStatuses(c.var.idempotency, { ...walletStatuses, ok: 201 })));
   })
   .get("/:bet_id", signedIn, async (c) => {
     const user = owner(c.req.param("bet_id"));
     actFor(c, user);
-    return c.json(unwrap(await wallet(c.env, user).getBet(c.req.param("bet_id"))));
+    return c.json(unwrap(await wallet(c.env, user).getBet(c.req.param("bet_id")), walletStatuses));
   })
   .post("/:bet_id/settle", service, idempotencyKey, jsonBody(settleBody), async (c) => {
     const betId = c.req.param("bet_id");
     const user = owner(betId);
     const { result } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).settleBet(betId, result, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).settleBet(betId, result, withStatuses(c.var.idempotency, { ...walletStatuses, ok: 200 })));
   });

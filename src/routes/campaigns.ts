@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { OpenOutcome } from "../actors/campaign-shard";
 import { defaultShards, MAX_PACKETS, MAX_SHARDS, shardOf, sumCounts } from "../actors/packets";
 import { actFor, type AuthVars, service, signedIn } from "../lib/auth";
-import { unwrap } from "../lib/errors";
+import { type Statuses, unwrap } from "../lib/errors";
 import { userLimit } from "../lib/limits";
 import { jsonBody, parse, userId } from "../lib/validation";
 
@@ -40,6 +40,8 @@ export const createBody = z
   });
 export const openBody = z.strictObject({ user_id: userId });
 
+/** HTTP statuses of the campaign's outcome codes. */
+const campaignStatuses = { DUPLICATE_CAMPAIGN: 409, NOT_FOUND: 404 } as const satisfies Statuses;
 const openStatus = { OK: 200, ALREADY_OPENED: 409, SOLD_OUT: 410, NOT_FOUND: 404, NOT_STARTED: 400, ENDED: 400 } as const;
 
 const control = (env: Env, id: string) => env.CAMPAIGN.getByName(id);
@@ -77,7 +79,7 @@ export const campaigns = new Hono<{ Bindings: Env } & AuthVars>()
       inventory: body.inventory,
       shards: body.shards ?? defaultShards(sumCounts(body.inventory)),
     };
-    return c.json(unwrap(await control(c.env, id).create(spec)), 201);
+    return c.json(unwrap(await control(c.env, id).create(spec), campaignStatuses), 201);
   })
   .post("/:id/open", signedIn, userLimit("open"), jsonBody(openBody), async (c) => {
     const id = parse(campaignId, c.req.param("id"));
@@ -89,7 +91,7 @@ export const campaigns = new Hono<{ Bindings: Env } & AuthVars>()
   })
   .get("/:id", async (c) => {
     const id = parse(campaignId, c.req.param("id"));
-    return c.json(unwrap(await control(c.env, id).get()));
+    return c.json(unwrap(await control(c.env, id).get(), campaignStatuses));
   })
   .get("/:id/openings/:user_id", signedIn, async (c) => {
     const id = parse(campaignId, c.req.param("id"));
@@ -97,5 +99,5 @@ export const campaigns = new Hono<{ Bindings: Env } & AuthVars>()
     actFor(c, user);
     const owner = await userShard(c.env, id, user);
     if (!owner) return c.json({ error: "NOT_FOUND", message: "campaign not found" }, 404);
-    return c.json(unwrap(await owner.opening(user)));
+    return c.json(unwrap(await owner.opening(user), campaignStatuses));
   });

@@ -2,13 +2,16 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ClaimOutcome } from "../actors/coupon";
 import { actFor, type AuthVars, isService, service, signedIn } from "../lib/auth";
-import { unwrap } from "../lib/errors";
+import { type Statuses, unwrap } from "../lib/errors";
 import { admitted, edgeAnswer, learnSoldOut, saysSoldOut } from "../lib/flash-sale";
 import { userLimit } from "../lib/limits";
 import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
 import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
 // The HTTP bodies are strict; the Kafka protocol's messages also carry envelope fields.
+/** HTTP statuses of the coupon's outcome codes. */
+const couponStatuses = { DUPLICATE_COUPON: 409, NOT_FOUND: 404 } as const satisfies Statuses;
+
 export const createBody = z.strictObject(couponCreate.shape);
 export const claimBody = z.strictObject(couponClaim.shape);
 export const readQuery = pageQuery(1000);
@@ -21,7 +24,7 @@ const coupon = (env: Env, name: string) => env.COUPON.getByName(name);
 export const coupons = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/", service, jsonBody(createBody), async (c) => {
     const { name, amount } = c.req.valid("json");
-    return c.json(unwrap(await coupon(c.env, name).create(name, amount)), 201);
+    return c.json(unwrap(await coupon(c.env, name).create(name, amount), couponStatuses), 201);
   })
   .post("/claim", signedIn, userLimit("claim"), jsonBody(claimBody), async (c) => {
     const { user_id, coupon_name } = c.req.valid("json");
@@ -42,7 +45,7 @@ export const coupons = new Hono<{ Bindings: Env } & AuthVars>()
   .get("/:name", query(readQuery), async (c) => {
     const name = parse(couponName, c.req.param("name"));
     const { limit, cursor } = c.req.valid("query");
-    const snapshot = unwrap(await coupon(c.env, name).get(isService(c) ? limit : 1, cursor));
+    const snapshot = unwrap(await coupon(c.env, name).get(isService(c) ? limit : 1, cursor), couponStatuses);
     if (isService(c)) return c.json(snapshot);
     const { claimed_by: _, next_cursor: __, ...stock } = snapshot;
     return c.json(stock);

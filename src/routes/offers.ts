@@ -2,11 +2,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { CATALOGUE } from "../actors/offers";
 import { type AuthVars, isService, service } from "../lib/auth";
-import { unwrap } from "../lib/errors";
+import { type Statuses, unwrap } from "../lib/errors";
 import { offerCreate, offerPatch, type Offer } from "../lib/offers";
 import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
 export const offerId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "an offer id: 1–64 letters, digits, _ or -");
+
+/** HTTP statuses of the catalogue's outcome codes. */
+const offerStatuses = { DUPLICATE_OFFER: 409, NOT_FOUND: 404, INVALID_REQUEST: 400 } as const satisfies Statuses;
 
 export const catalogue = (env: Env) => env.OFFERS.getByName(CATALOGUE);
 export const budgetOf = (env: Env, id: string) => env.OFFER_BUDGET.getByName(id);
@@ -41,7 +44,7 @@ export async function pushBudget(env: Env, offer: Offer): Promise<void> {
 export const offers = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/", service, jsonBody(offerCreate), async (c) => {
     const id = `off_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-    const offer = unwrap(await catalogue(c.env).create(id, c.req.valid("json"), SERVICE));
+    const offer = unwrap(await catalogue(c.env).create(id, c.req.valid("json"), SERVICE), offerStatuses);
     await pushBudget(c.env, offer);
     return c.json(offer, 201);
   })
@@ -51,24 +54,24 @@ export const offers = new Hono<{ Bindings: Env } & AuthVars>()
   })
   .get("/:id", async (c) => {
     const id = parse(offerId, c.req.param("id"));
-    const offer = unwrap(await catalogue(c.env).get(id));
+    const offer = unwrap(await catalogue(c.env).get(id), offerStatuses);
     if (!isService(c)) return c.json(offer);
     const { reserved_cents, awards } = await budgetOf(c.env, id).usage();
     return c.json({ ...offer, usage: { reserved_cents, awards } });
   })
   .put("/:id", service, jsonBody(offerPatch), async (c) => {
     const id = parse(offerId, c.req.param("id"));
-    const { offer, changed } = unwrap(await catalogue(c.env).update(id, c.req.valid("json"), SERVICE));
+    const { offer, changed } = unwrap(await catalogue(c.env).update(id, c.req.valid("json"), SERVICE), offerStatuses);
     if (changed) await pushBudget(c.env, offer);
     return c.json(offer);
   })
   .delete("/:id", service, async (c) => {
     const id = parse(offerId, c.req.param("id"));
-    const { offer } = unwrap(await catalogue(c.env).deactivate(id, SERVICE));
+    const { offer } = unwrap(await catalogue(c.env).deactivate(id, SERVICE), offerStatuses);
     return c.json(offer);
   })
   .get("/:id/versions", service, query(pageQuery(100)), async (c) => {
     const id = parse(offerId, c.req.param("id"));
     const { limit, cursor } = c.req.valid("query");
-    return c.json(unwrap(await catalogue(c.env).versions(id, limit, cursor)));
+    return c.json(unwrap(await catalogue(c.env).versions(id, limit, cursor), offerStatuses));
   });

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { MAX_AMOUNT } from "../actors/wallet";
 import { actFor, type AuthVars, type Caller, service, signedIn } from "../lib/auth";
-import { unwrap } from "../lib/errors";
-import { idempotencyKey, replyStored } from "../lib/idempotency";
+import { type Statuses, unwrap } from "../lib/errors";
+import { idempotencyKey, type IdempotencyKey, type IdempotentRequest, replyStored } from "../lib/idempotency";
 import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
 
 export const amountCents = z.number().int().positive().max(MAX_AMOUNT, `at most ${MAX_AMOUNT}`);
@@ -17,6 +17,23 @@ export const captureBody = z.strictObject({ amount_cents: amountCents.optional()
 export const ledgerQuery = pageQuery(100);
 
 export const wallet = (env: Env, user: string) => env.WALLET.getByName(user);
+
+/** HTTP statuses of the wallet's outcome codes (the wallet returns codes, never statuses). */
+export const walletStatuses = {
+  HOLD_NOT_FOUND: 404,
+  BET_NOT_FOUND: 404,
+  INSUFFICIENT_FUNDS: 409,
+  BALANCE_LIMIT: 409,
+  HOLD_ALREADY_RESOLVED: 409,
+  HOLD_BELONGS_TO_BET: 409,
+  CAPTURE_EXCEEDS_HOLD: 409,
+  BET_ALREADY_SETTLED: 409,
+} as const satisfies Statuses;
+const created = { ...walletStatuses, ok: 201 } as const;
+const done = { ...walletStatuses, ok: 200 } as const;
+
+/** The idempotent request an actor gets: the key, with the route's statuses (`ok` is success's). */
+export const withStatuses = (key: IdempotencyKey, statuses: IdempotentRequest["statuses"]): IdempotentRequest => ({ ...key, statuses });
 
 /**
  * Wallet routes. Users read their own wallet and withdraw from it; moving held
@@ -43,22 +60,22 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
   .post("/:user_id/deposits", service, idempotencyKey, jsonBody(amountBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).deposit(amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).deposit(amount_cents, withStatuses(c.var.idempotency, created)));
   })
   .post("/:user_id/withdrawals", idempotencyKey, jsonBody(amountBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).withdraw(amount_cents, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).withdraw(amount_cents, withStatuses(c.var.idempotency, created)));
   })
   .post("/:user_id/holds", service, idempotencyKey, jsonBody(holdBody), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { amount_cents, ref } = c.req.valid("json");
-    return replyStored(c, await wallet(c.env, user).placeHold(amount_cents, ref ?? null, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).placeHold(amount_cents, ref ?? null, withStatuses(c.var.idempotency, created)));
   })
   .get("/:user_id/holds/:hold_id", async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const hold = parse(holdId, c.req.param("hold_id"));
-    return c.json(unwrap(await wallet(c.env, user).getHold(hold)));
+    return c.json(unwrap(await wallet(c.env, user).getHold(hold), walletStatuses));
   })
   .post(
     "/:user_id/holds/:hold_id/capture",
@@ -69,13 +86,13 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
       const user = owner(c, c.req.param("user_id"));
       const hold = parse(holdId, c.req.param("hold_id"));
       const { amount_cents } = c.req.valid("json");
-      return replyStored(c, await wallet(c.env, user).capture(hold, amount_cents, c.var.idempotency));
+      return replyStored(c, await wallet(c.env, user).capture(hold, amount_cents, withStatuses(c.var.idempotency, done)));
     },
   )
   .post("/:user_id/holds/:hold_id/release", service, idempotencyKey, async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const hold = parse(holdId, c.req.param("hold_id"));
-    return replyStored(c, await wallet(c.env, user).release(hold, c.var.idempotency));
+    return replyStored(c, await wallet(c.env, user).release(hold, withStatuses(c.var.idempotency, done)));
   });
 
 /** The path's user, which the caller must be (or act for, as the service). */

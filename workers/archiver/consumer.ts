@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import type { Archive } from "./archive.ts";
 import { poisonReason } from "./poison.ts";
+import { backoff } from "../../src/lib/retry.ts";
 
 export type ArchiverConfig = {
   brokers: string[];
@@ -77,7 +78,7 @@ export async function startArchiver(config: ArchiverConfig): Promise<Archiver> {
 
   /** Waits before another try at a database that is down; false if the batch should be given up (stopping, rebalanced). */
   async function pause(attempt: number, heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean) {
-    const delay = Math.min(5000, 100 * 2 ** attempt);
+    const delay = backoff(attempt, { baseMs: 200, maxMs: 5000 });
     for (let left = delay; left > 0 && isRunning() && !isStale(); left -= 500) {
       await new Promise((r) => setTimeout(r, Math.min(500, left)));
       await heartbeat();

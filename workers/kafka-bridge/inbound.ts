@@ -6,8 +6,9 @@ import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "k
 import { INBOUND_TOPICS } from "../../src/lib/events.ts";
 import type { GroupTimings } from "../lib/kafka-group.ts";
 import type { Logger } from "../lib/log.ts";
+import { backoff, mayRetry } from "../../src/lib/retry.ts";
 import { metrics } from "./metrics.ts";
-import { RetryableError, type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
+import { type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
 
 export const inboundTopics: readonly string[] = INBOUND_TOPICS; // named in the event catalogue
 const couponRequest = (topic: string) => topic.startsWith("coupon.") && topic.endsWith(".req");
@@ -64,7 +65,8 @@ export async function startInbound(
   }
 
   async function parkForRetry(origin: Origin, message: KafkaMessage, attempt: number, error: string) {
-    const nextAt = Date.now() + options.retryBaseMs * 2 ** (attempt - 1);
+    // Delivery is idempotent (the Worker applies a Kafka position once), so a retryable failure is parked.
+    const nextAt = Date.now() + backoff(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryBaseMs * 2 ** options.retryAttempts });
     await send(`${origin.topic}.retry`, [
       {
         key: message.key,
@@ -126,7 +128,7 @@ export async function startInbound(
     for (const [i, { message }] of parsed.entries()) {
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       if (results) await settle(origin, message, results[i]!);
-      else if (failure instanceof RetryableError) await parkForRetry(origin, message, 1, failure.message);
+      else if (mayRetry(failure, true)) await parkForRetry(origin, message, 1, failure!.message);
       else await deadLetter(origin, message, failure!.message);
     }
     for (const message of batch.messages) resolveOffset(message.offset);
@@ -167,7 +169,7 @@ export async function startInbound(
         await settle(origin, message, results[0]!);
       } catch (err) {
         const error = (err as Error).message;
-        if (!(err instanceof RetryableError)) await deadLetter(origin, message, error);
+        if (!mayRetry(err, true)) await deadLetter(origin, message, error);
         else if (attempt < options.retryAttempts) await parkForRetry(origin, message, attempt + 1, error);
         else await giveUp(origin, message, ingest, error);
       }

@@ -10,19 +10,24 @@ import { startInbound } from "./inbound.ts";
 import { registry, metrics } from "./metrics.ts";
 import { kafkaSink, startOutbound, type Sink } from "./outbound.ts";
 import { WorkerClient } from "./worker-client.ts";
+import { retry } from "../../src/lib/retry.ts";
 
 export type Bridge = { stop(): Promise<void>; port: number };
 
 /** Waits for the Worker to answer, so the bridge can start before it. */
 async function shardCount(client: WorkerClient, log: Logger): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await client.shards()).shards;
-    } catch (err) {
+  // A read, so idempotent: any failure (the Worker not up yet) is retried, for as long as it takes.
+  const { shards } = await retry(() => client.shards(), {
+    attempts: Infinity,
+    idempotent: true,
+    retryUnmarked: true,
+    baseMs: 250,
+    maxMs: 1000,
+    onRetry: (err, attempt) => {
       if (attempt % 10 === 1) log.info("waiting for the Worker", { err: (err as Error).message });
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+    },
+  });
+  return shards;
 }
 
 export async function startBridge(config: BridgeConfig, log: Logger): Promise<Bridge> {

@@ -7,6 +7,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import { routesFor } from "../../src/lib/events.ts";
 import { toMessage } from "../lib/kafka-message.ts";
+import { backoff } from "../../src/lib/retry.ts";
 import { metrics } from "./metrics.ts";
 import { LeaseLostError, type WorkerClient } from "./worker-client.ts";
 
@@ -114,7 +115,7 @@ export function startOutbound(client: WorkerClient, sink: Sink, shards: number, 
         }
         failures++;
         // Capped below the lease: a bridge that cannot reach the Worker for long lets another take over.
-        const delay = Math.min(options.leaseTtlMs, 200 * 2 ** failures);
+        const delay = backoff(failures, { baseMs: 400, maxMs: options.leaseTtlMs });
         log.warn("relay drain failed", { shard, err: (err as Error).message, retry_in_ms: delay });
         await nap(delay);
       }

@@ -3,8 +3,14 @@ import type { IngestMessage, IngestResult, LeaseOutcome, PullResult } from "../.
 
 export type { IngestMessage, IngestResult };
 
-/** A failure worth retrying: the Worker was unreachable, overloaded or failed. */
-export class RetryableError extends Error {}
+/**
+ * A failure worth retrying: the Worker was unreachable, overloaded or failed.
+ * Marked `.retryable` for the shared retry helper (src/lib/retry.ts): every
+ * call it may retry is idempotent (ingest by Kafka position, pulls by cursor).
+ */
+export class RetryableError extends Error {
+  readonly retryable = true;
+}
 
 /** The relay refused a pull: another bridge holds the shard's lease now. */
 export class LeaseLostError extends Error {}

@@ -1,7 +1,7 @@
-import type { Migration } from "../lib/migrations";
-import { rankOffers, type StoredOffer } from "../lib/offers";
-import { arrival, closeAt, qualifies, windowStart, type Arrival, type GateConfig } from "../lib/stake-gate";
-import type { WalletHost } from "./wallet-host";
+import type { Migration } from "../../lib/migrations";
+import { rankOffers, type StoredOffer } from "../../lib/offers";
+import { arrival, closeAt, qualifies, windowStart, type Arrival, type GateConfig } from "../../lib/stake-gate";
+import type { WalletHost } from "./host";
 
 /** A bet as it enters the gate: from POST /api/bets (key = bet id) or events.bet_placed (key = its event id). */
 export type GateBet = { key: string; event_id: string; market: string; odds_e4: number | null; stake_cents: number; ts: number };
@@ -58,6 +58,41 @@ export const gateMigration: Migration = {
 };
 
 export const CLOSE = "window.close";
+export const GATE_PRUNE = "gate.prune";
+
+/**
+ * How long the gate keeps a closed window, its bets (the inbound dedup by bet
+ * key), its finished award tasks and the award ids' credit records (`awards`):
+ * 30 days after the window closed (or the credit was made).
+ *
+ * Why pruning them cannot reopen a double award: an award needs an award task,
+ * and tasks are made only by closing an *open* window, from its on-time bets. A
+ * bet is on time only if it arrives before its window's close (by the object's
+ * clock), so once a window has closed, any bet of it that arrives again, a Kafka
+ * replay, a bridge retry, is LATE and never qualifies, whether or not its key is
+ * still remembered. The retention is far beyond every inbound redelivery horizon
+ * (the bridge gives up within seconds; Kafka keeps a topic 7 days by default),
+ * so a forgotten key sees no replay in practice, and if one came it would only
+ * show as a late bet. Paid awards stay in `offer_awards` (the award history,
+ * kept like the ledger), which `Awards.pay` checks in the same transaction, and
+ * a window with unfinished award work is never pruned.
+ */
+export const GATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** Windows pruned per run (their starts are bound parameters: under 100). */
+const PRUNE_WINDOWS = 50;
+/** A window kept for unfinished award work is looked at again no sooner than this. */
+const PRUNE_RECHECK_MS = 60 * 60 * 1000;
+
+/** The credit records of award ids get their time, for the prune (rows from before it count from the upgrade). */
+export const gatePruneMigration: Migration = {
+  id: "wallet-gate-prune-1",
+  sql: `
+    ALTER TABLE awards ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE awards SET created_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    CREATE INDEX awards_created_at ON awards (created_at);
+    CREATE INDEX windows_close_at ON windows (state, close_at);
+  `,
+};
 
 /**
  * The stake gate of one user's wallet: event-time tumbling windows. A bet
@@ -104,6 +139,7 @@ export class StakeGate {
         close,
         now,
       );
+      this.schedulePrune(Date.parse(now));
       this.host.emit("bet.late", {
         bet_key: bet.key,
         event_id: bet.event_id,
@@ -143,6 +179,7 @@ export class StakeGate {
         start,
       ).toArray()[0];
       if (!w || w.state !== "open") return false;
+      this.schedulePrune(Date.parse(now));
       const ok = qualifies(w.sum_cents, { ...this.config, minWindowStakeCents: w.threshold_cents });
       sql.exec("UPDATE windows SET state = ?, closed_at = ? WHERE start = ?", ok ? "qualified" : "not_qualified", now, start);
       if (!ok) return false;
@@ -173,6 +210,50 @@ export class StakeGate {
       }
       return queued;
     });
+  }
+
+  /** Schedules the prune for a record made at `at` (ms); one keyed row keeps the earliest time. */
+  schedulePrune(at: number = this.host.clock()): void {
+    this.host.schedule(at + GATE_RETENTION_MS, GATE_PRUNE, null, GATE_PRUNE);
+  }
+
+  /**
+   * Deletes what is past its retention (see GATE_RETENTION_MS): closed windows
+   * without unfinished award work, with their bets and finished tasks, and old
+   * award-id credit records. Call inside a mutation. Returns when to run again,
+   * or undefined when nothing is left to prune.
+   */
+  prune(now: number): number | undefined {
+    const { sql } = this.host;
+    const before = now - GATE_RETENTION_MS;
+    const starts = sql
+      .exec<{ start: number }>(
+        `SELECT start FROM windows w WHERE state != 'open' AND close_at <= ? AND NOT EXISTS (
+           SELECT 1 FROM award_tasks t JOIN gate_bets g ON g.bet_key = t.bet_key WHERE g.window_start = w.start AND t.done = 0)
+         ORDER BY close_at LIMIT ?`,
+        before,
+        PRUNE_WINDOWS,
+      )
+      .toArray()
+      .map((r) => r.start);
+    if (starts.length) {
+      const list = starts.map(() => "?").join(", ");
+      sql.exec(`DELETE FROM award_tasks WHERE done = 1 AND bet_key IN (SELECT bet_key FROM gate_bets WHERE window_start IN (${list}))`, ...starts);
+      sql.exec(`DELETE FROM gate_bets WHERE window_start IN (${list})`, ...starts);
+      sql.exec(`DELETE FROM windows WHERE start IN (${list})`, ...starts);
+    }
+    sql.exec("DELETE FROM awards WHERE created_at <= ?", before);
+    if (starts.length === PRUNE_WINDOWS) return now + 1;
+    const { w, a } = sql
+      .exec<{ w: number | null; a: number | null }>(
+        "SELECT (SELECT min(close_at) FROM windows WHERE state != 'open') AS w, (SELECT min(created_at) FROM awards) AS a",
+      )
+      .one();
+    const oldest = Math.min(w ?? Infinity, a ?? Infinity);
+    if (oldest === Infinity) return undefined;
+    // Only a window held back by unfinished award work is due already: look at it again later.
+    const next = oldest + GATE_RETENTION_MS;
+    return next > now ? next : now + PRUNE_RECHECK_MS;
   }
 
   /** Whether a window is open and would need the offers to close (saves a snapshot read for the rest). */

@@ -1,10 +1,17 @@
-import type { Migration } from "../lib/migrations";
-import { SnapshotCache } from "../lib/offer-snapshot";
-import { awardId } from "../lib/stake-gate";
-import type { ReserveOutcome } from "./offer-budget";
-import { CATALOGUE } from "./offers";
-import type { Candidate } from "./stake-gate";
-import type { WalletHost } from "./wallet-host";
+import type { Migration } from "../../lib/migrations";
+import { SnapshotCache } from "../../lib/offer-snapshot";
+import { awardId } from "../../lib/stake-gate";
+import type { ReserveOutcome } from "../offer-budget";
+import { CATALOGUE } from "../offers";
+import { fail, ok, type Result } from "../../lib/errors";
+import type { Candidate, StakeGate } from "./gate";
+import type { WalletHost } from "./host";
+import { type Ledger, type LedgerEntry, MAX_AMOUNT, MAX_BALANCE } from "./ledger";
+
+export type BonusCredit = LedgerEntry & { award_id: string };
+
+/** The bonus credits by award id (the once-per-award-id records; pruned with the gate, see GATE_RETENTION_MS). */
+export const creditsMigrationSql = "CREATE TABLE awards (award_id TEXT PRIMARY KEY, result TEXT NOT NULL);";
 
 export const awardsMigration: Migration = {
   id: "wallet-awards-1",
@@ -62,7 +69,43 @@ type Task = { seq: number; bet_key: string; candidates: string; next: number };
 export class Awards {
   private running: Promise<void> | undefined;
 
-  constructor(private readonly host: WalletHost) {}
+  constructor(
+    private readonly host: WalletHost,
+    private readonly ledger: Ledger,
+    private readonly gate: StakeGate,
+  ) {}
+
+  /**
+   * Credits a bonus award to the bonus balance, once per award id: a second call
+   * with the same id changes nothing and returns the first result.
+   */
+  credit(awardId: string, amount: number, ref: string | null = null): Result<BonusCredit> {
+    if (typeof awardId !== "string" || awardId.length < 1 || awardId.length > 128) {
+      return fail("INVALID_REQUEST", "award_id: 1–128 characters");
+    }
+    if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_AMOUNT) {
+      return fail("INVALID_REQUEST", `amount_cents: an integer from 1 to ${MAX_AMOUNT}`);
+    }
+    const { sql } = this.host;
+    return this.host.mutate((now) => {
+      const first = sql.exec<{ result: string }>("SELECT result FROM awards WHERE award_id = ?", awardId).toArray()[0];
+      if (first) return JSON.parse(first.result) as Result<BonusCredit>;
+      const b = this.ledger.balances();
+      let result: Result<BonusCredit>;
+      if (b.bonus_posted + amount > MAX_BALANCE) {
+        result = fail("BALANCE_LIMIT", "the balance would exceed its limit");
+      } else {
+        const entry = this.ledger.post(b, "bonus", "BONUS_CREDIT", amount, ref, now);
+        this.ledger.emit(b, "wallet.bonus_credited", { amount_cents: amount, award_id: awardId, ledger_seq: entry.seq, entry });
+        this.ledger.save(b);
+        result = ok({ ...entry, award_id: awardId });
+      }
+      const at = Date.parse(now);
+      sql.exec("INSERT INTO awards (award_id, result, created_at) VALUES (?, ?, ?)", awardId, JSON.stringify(result), at);
+      this.gate.schedulePrune(at);
+      return result;
+    });
+  }
 
   /** Works through every open task; concurrent calls share one run. */
   process(): Promise<void> {
@@ -105,7 +148,7 @@ export class Awards {
         const bet = sql
           .exec<{ event_id: string; stake: number }>("SELECT event_id, stake FROM gate_bets WHERE bet_key = ?", task.bet_key)
           .one();
-        const credit = this.host.creditBonus(id, amount, c.offer_id);
+        const credit = this.credit(id, amount, c.offer_id);
         if (credit.ok) {
           sql.exec(
             `INSERT INTO offer_awards (award_id, bet_key, event_id, offer_id, offer_version, stake, bonus, ledger_seq, awarded_at)
