@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { Banner, Card, Empty, ErrorBox, Loading } from "../components/ui";
+import { Banner, Card, Empty, ErrorBox, Loading, ScrollTable } from "../components/ui";
 import { get } from "../lib/api";
 import { time } from "../lib/format";
 import { useFeed, useTick } from "../lib/live";
@@ -104,7 +104,7 @@ export function Odds() {
         ) : shown.length === 0 ? (
           <Loading what="Waiting for odds" />
         ) : (
-          <div className="table-wrap" tabIndex={0}>
+          <ScrollTable label="Odds table">
             <table data-testid="odds">
               <thead>
                 <tr>
@@ -137,7 +137,7 @@ export function Odds() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
       </Card>
     </div>

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading } from "../components/ui";
+import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable } from "../components/ui";
 import { ApiError, call, get } from "../lib/api";
 import { useSession } from "../lib/auth";
 import { localInput, time, toMajorText, toMinor, useMoney } from "../lib/format";
@@ -121,7 +121,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
   });
   return (
     <>
-      <div className="table-wrap" tabIndex={0}>
+      <ScrollTable label="Offers table">
         <table data-testid="offers">
           <thead>
             <tr>
@@ -167,7 +167,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
       <ErrorBox error={deactivate.error} title="Not deactivated" />
     </>
   );

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { KeyLine, useIdempotent } from "../components/Idempotent";
-import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, Select } from "../components/ui";
+import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable, Select } from "../components/ui";
 import { ApiError, get } from "../lib/api";
 import { useSession } from "../lib/auth";
 import { time, toMinor, useMoney } from "../lib/format";
@@ -287,7 +287,7 @@ function Windows({ user }: { user: string }) {
       ) : list.length === 0 ? (
         <Empty>No stake windows yet: they open with the first bet.</Empty>
       ) : (
-        <div className="table-wrap" tabIndex={0}>
+        <ScrollTable label="Windows table">
           <table data-testid="windows">
             <thead>
               <tr>
@@ -317,7 +317,7 @@ function Windows({ user }: { user: string }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </Card>
   );
@@ -341,7 +341,7 @@ function Ledger({ user }: { user: string }) {
         <Empty>No money has moved yet.</Empty>
       ) : (
         <>
-          <div className="table-wrap" tabIndex={0}>
+          <ScrollTable label="Ledger entries">
             <table data-testid="ledger">
               <thead>
                 <tr>
@@ -364,7 +364,7 @@ function Ledger({ user }: { user: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
           <div className="pager">
             <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
               Newer
