@@ -160,9 +160,9 @@ function Watch({ id, onSeen }: { id: string; onSeen(): void }) {
   const now = useTick();
   const campaign = useQuery({ queryKey: ["campaign", id], queryFn: () => get<Campaign>(`/api/campaigns/${encodeURIComponent(id)}`) });
   const [live, setLive] = useState<{ remaining: number; recent: number[] } | null>(null);
-  const feed = useFeed(campaign.isSuccess ? `/ws/campaigns/${encodeURIComponent(id)}` : null, (m) => {
-    const remaining = typeof m?.remaining === "number" ? m.remaining : null;
-    const amounts: number[] = Array.isArray(m?.amounts) ? m.amounts.filter((a: unknown) => typeof a === "number") : [];
+  const feed = useFeed<{ type?: string; remaining?: number; amounts?: number[] }>(campaign.isSuccess ? `/ws/campaigns/${encodeURIComponent(id)}` : null, (m) => {
+    const remaining = typeof m.remaining === "number" ? m.remaining : null;
+    const amounts = Array.isArray(m.amounts) ? m.amounts.filter((a) => typeof a === "number") : [];
     setLive((prev) => ({ remaining: remaining ?? prev?.remaining ?? 0, recent: [...amounts.reverse(), ...(prev?.recent ?? [])].slice(0, 20) }));
   });
   const loadedId = campaign.data?.id;

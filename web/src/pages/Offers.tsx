@@ -22,8 +22,8 @@ export type Offer = {
 };
 type Version = Partial<Offer> & { version: number; made_by?: string; made_at?: string; changed_by?: string; changed_at?: string; created_at?: string; changes?: unknown; offer?: Partial<Offer> };
 
-/** The fields a version carries: either inline or under `offer`/`rule`. */
-const fieldsOf = (v: Version): Partial<Offer> => (v.offer ?? (v as any).rule ?? (v as any).fields ?? v) as Partial<Offer>;
+/** The offer's fields as of a version (the API nests them under `offer`). */
+const fieldsOf = (v: Version): Partial<Offer> => v.offer ?? v;
 
 const RULE_FIELDS = ["name", "min_stake_cents", "bonus_pct", "active", "max_bonus_cents", "markets", "min_odds", "starts_at", "ends_at", "budget_cents", "max_awards_per_user"] as const;
 

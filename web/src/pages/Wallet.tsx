@@ -1,10 +1,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { KeyLine, useIdempotent } from "../components/Idempotent";
 import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable, Select } from "../components/ui";
-import { ApiError, get } from "../lib/api";
+import { get } from "../lib/api";
 import { useSession } from "../lib/auth";
-import { time, toMinor, useMoney } from "../lib/format";
+import { clock, time, toMinor, useMoney } from "../lib/format";
 
 type WalletView = {
   user_id: string;
@@ -265,25 +265,43 @@ function BetRow({ bet, user }: { bet: Bet; user: string }) {
   );
 }
 
-type Window = Record<string, unknown>;
+/** One stake window, as `GET /api/wallets/{id}/windows` answers it. */
+type StakeWindow = {
+  start: string;
+  end: string;
+  closes_at: string;
+  sum_cents: number;
+  threshold_cents: number;
+  state: "open" | "qualified" | "not_qualified";
+  bets: number;
+  late_bets: { bet_key: string; event_id: string; stake_cents: number; ts: string; arrived_at: string }[];
+};
+
+const STATE_LABEL: Record<StakeWindow["state"], string> = { open: "open", qualified: "qualified", not_qualified: "not qualified" };
 
 function Windows({ user }: { user: string }) {
   const { fmt } = useMoney();
+  const queries = useQueryClient();
   const windows = useQuery({
     queryKey: ["windows", user],
-    queryFn: () => get<{ windows: Window[] } | Window[]>(`/api/wallets/${encodeURIComponent(user)}/windows`),
+    queryFn: () => get<{ windows: StakeWindow[]; next_cursor?: string }>(`/api/wallets/${encodeURIComponent(user)}/windows?limit=10`),
+    // While a window is open its close (and any award) is seconds away: watch it.
+    refetchInterval: (q) => (q.state.data?.windows.some((w) => w.state === "open") ? 1000 : false),
   });
-  const list = windows.data ? (Array.isArray(windows.data) ? windows.data : windows.data.windows) : [];
-  const num = (w: Window, ...keys: string[]) => {
-    for (const k of keys) if (typeof w[k] === "number") return w[k] as number;
-    return null;
-  };
+  // A window that closes may credit a bonus: read the balances and the ledger again.
+  const closed = windows.data?.windows.filter((w) => w.state !== "open").length ?? 0;
+  useEffect(() => {
+    if (closed === 0) return;
+    void queries.invalidateQueries({ queryKey: ["wallet", user] });
+    void queries.invalidateQueries({ queryKey: ["ledger", user] });
+  }, [closed, queries, user]);
+  const list = windows.data?.windows ?? [];
   return (
     <Card title="Stake windows" actions={<button type="button" className="secondary small" onClick={() => windows.refetch()}>Refresh</button>}>
       {windows.isPending ? (
         <Loading what="Loading windows" />
       ) : windows.isError ? (
-        <ErrorBox error={windows.error} title={windows.error instanceof ApiError && windows.error.status === 404 ? "This server has no stake windows" : "Could not load windows"} />
+        <ErrorBox error={windows.error} title="Could not load windows" />
       ) : list.length === 0 ? (
         <Empty>No stake windows yet: they open with the first bet.</Empty>
       ) : (
@@ -292,29 +310,32 @@ function Windows({ user }: { user: string }) {
             <thead>
               <tr>
                 <th scope="col">Window</th>
-                <th scope="col">Stake</th>
-                <th scope="col">Threshold</th>
+                <th scope="col" className="num">Stake</th>
+                <th scope="col" className="num">Threshold</th>
                 <th scope="col">State</th>
-                <th scope="col">Late bets</th>
+                <th scope="col" className="num">Late bets</th>
               </tr>
             </thead>
             <tbody>
-              {list.map((w, i) => {
-                const sum = num(w, "stake_cents", "sum_cents", "stake_sum_cents");
-                const threshold = num(w, "threshold_cents", "min_stake_cents");
-                const late = w.late_bets;
-                return (
-                  <tr key={String(w.start ?? w.window_start ?? i)}>
-                    <td>{time(String(w.start ?? w.window_start ?? ""))}</td>
-                    <td>{sum === null ? "—" : fmt(sum)}</td>
-                    <td>{threshold === null ? "—" : fmt(threshold)}</td>
-                    <td>
-                      <span className={`pill pill-${String(w.state ?? "").toLowerCase().replace(/\s+/g, "-")}`}>{String(w.state ?? "—")}</span>
-                    </td>
-                    <td>{Array.isArray(late) ? late.length : typeof late === "number" ? late : 0}</td>
-                  </tr>
-                );
-              })}
+              {list.map((w) => (
+                <tr key={w.start} data-state={w.state}>
+                  <td>
+                    {time(w.start)} – {clock(w.end)}
+                    <div className="muted small">
+                      {w.bets} {w.bets === 1 ? "bet" : "bets"}
+                      {w.state === "open" && <>, closes {clock(w.closes_at)}</>}
+                    </div>
+                  </td>
+                  <td className="num">{fmt(w.sum_cents)}</td>
+                  <td className="num">{fmt(w.threshold_cents)}</td>
+                  <td>
+                    <span className={`pill pill-${w.state.replace("_", "-")}`}>{STATE_LABEL[w.state]}</span>
+                  </td>
+                  <td className="num" title={w.late_bets.map((l) => `${l.event_id}: ${fmt(l.stake_cents)} at ${time(l.ts)}, arrived ${time(l.arrived_at)}`).join("\n") || undefined}>
+                    {w.late_bets.length}
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </ScrollTable>
