@@ -318,7 +318,7 @@ function Windows({ user }: { user: string }) {
             </thead>
             <tbody>
               {list.map((w) => (
-                <tr key={w.start} data-state={w.state}>
+                <tr key={w.start} data-state={w.state} data-bets={w.bets}>
                   <td>
                     {time(w.start)} – {clock(w.end)}
                     <div className="muted small">
