@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+const MIN_SPAN_SECONDS = 60;
 const palette = ["#2563eb", "#16a34a", "#d97706", "#db2777", "#7c3aed", "#0891b2", "#dc2626", "#4b5563"];
 
 /**
@@ -25,7 +26,8 @@ export function LiveChart({ xs, series, label }: { xs: number[]; series: { name:
       height: 220,
       series: [{}, ...(names ? names.split("|") : []).map((name, i) => ({ label: name, stroke: palette[i % palette.length], width: 2, points: { show: false } }))],
       axes: [{}, { size: 50 }],
-      scales: { x: { time: true } },
+      // At least a minute wide: a page open for two seconds should not get millisecond ticks.
+      scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - MIN_SPAN_SECONDS), max] } },
       legend: { live: false },
     };
     const u = new uPlot(opts, data.current, el);

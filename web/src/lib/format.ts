@@ -52,6 +52,10 @@ const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 /** Just the time of day, in the viewer's zone (for the end of a span whose start shows the date). */
 export const clock = (iso: string | null | undefined) => (iso ? clockFormat.format(new Date(iso)) : "—");
 
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+/** Just the date, in the viewer's zone. */
+export const day = (iso: string | null | undefined) => (iso ? dayFormat.format(new Date(iso)) : "—");
+
 export const count = (n: number) => new Intl.NumberFormat().format(n);
 
 /** A `datetime-local` input value for a Date, in the viewer's zone. */

@@ -73,6 +73,7 @@ export function Awards() {
       <Banner state={feed.state} lastMessageAt={feed.lastMessageAt} now={now} />
       <Card
         title="Awards as they happen"
+        wide
         actions={
           <button type="button" onClick={toggle} aria-pressed={paused}>
             {paused ? `Resume${heldCount ? ` (${heldCount} new)` : ""}` : "Pause"}

@@ -4,7 +4,7 @@ import { KeyLine, useIdempotent } from "../components/Idempotent";
 import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable, Select } from "../components/ui";
 import { get } from "../lib/api";
 import { useSession } from "../lib/auth";
-import { clock, time, toMinor, useMoney } from "../lib/format";
+import { clock, day, time, toMinor, useMoney } from "../lib/format";
 
 type WalletView = {
   user_id: string;
@@ -26,6 +26,8 @@ type Bet = {
   payout_cents: number | null;
   placed_at: string;
 };
+/** `POST /api/bets` answers only these; the full bet is read with GET /api/bets/{id}. */
+type PlacedBet = { bet_id: string; status: string; potential_win_cents: number };
 type Hold = { hold_id: string; status: string; amount_cents: number; captured_cents: number; ref: string | null; created_at: string };
 
 // No list endpoint exists for bets or holds: the console remembers the ids it
@@ -152,10 +154,11 @@ function PlaceBet({ user }: { user: string }) {
   const [form, setForm] = useState({ event_id: "MATCH_001", market: "1X2", selection: "HOME", stake: "10", odds: "2.5" });
   const [err, setErr] = useState<string | null>(null);
   const refresh = useRefreshWallet(user);
-  const idem = useIdempotent<Bet>(() => "/api/bets");
+  const idem = useIdempotent<PlacedBet>(() => "/api/bets");
   const error = idem.last?.error;
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const placed = idem.last?.reply?.body;
+  const placedStake = (idem.last?.body as { stake_cents?: number } | undefined)?.stake_cents;
   return (
     <Card title="Place a bet">
       <form
@@ -192,7 +195,7 @@ function PlaceBet({ user }: { user: string }) {
       </form>
       {placed && (
         <p className="ok" role="status" data-testid="bet-placed">
-          Bet <code>{placed.bet_id.slice(-8)}</code> accepted: stake {fmt(placed.stake_cents)}, could win {fmt(placed.potential_win_cents)}.
+          Bet <code>{placed.bet_id.slice(-8)}</code> {placed.status.toLowerCase()}: stake {placedStake === undefined ? "—" : fmt(placedStake)}, could win {fmt(placed.potential_win_cents)}.
         </p>
       )}
       <KeyLine idem={idem} />
@@ -320,9 +323,11 @@ function Windows({ user }: { user: string }) {
               {list.map((w) => (
                 <tr key={w.start} data-state={w.state} data-bets={w.bets}>
                   <td>
-                    {time(w.start)} – {clock(w.end)}
+                    <span className="nowrap">
+                      {clock(w.start)}–{clock(w.end)}
+                    </span>
                     <div className="muted small">
-                      {w.bets} {w.bets === 1 ? "bet" : "bets"}
+                      {day(w.start)} · {w.bets} {w.bets === 1 ? "bet" : "bets"}
                       {w.state === "open" && <>, closes {clock(w.closes_at)}</>}
                     </div>
                   </td>
