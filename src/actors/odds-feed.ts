@@ -82,12 +82,14 @@ export class OddsFeed extends Hub {
         }
         this.follow(conn, [...topics, id]);
       }
-      return this.snapshot(conn, id);
+      this.snapshot(conn, id);
+      return;
     }
     if (frame.type === "unsubscribe") {
       const id = eventIdOf(frame.eventId);
       this.follow(conn, topics.filter((t) => t !== id));
-      return this.reply(conn, { type: "unsubscribed", eventId: id });
+      this.reply(conn, { type: "unsubscribed", eventId: id });
+      return;
     }
     super.command(conn, frame);
   }

@@ -141,7 +141,10 @@ export abstract class Hub extends Server<Env> {
 
   /** Sends, unless the socket has too much queued: then it is closed, so it never holds anyone up. */
   protected send(conn: Connection<SocketState>, text: string): void {
-    if (conn.readyState !== WebSocket.READY_STATE_OPEN) return this.forget(conn);
+    if (conn.readyState !== WebSocket.READY_STATE_OPEN) {
+      this.forget(conn);
+      return;
+    }
     const queued = Math.max(conn.bufferedAmount ?? 0, this.unacked.get(conn) ?? 0) + text.length;
     if (queued > this.maxQueuedBytes) {
       this.forget(conn);
@@ -258,25 +261,36 @@ export abstract class Hub extends Server<Env> {
     await this.greet(conn);
   }
 
-  onMessage(conn: Connection<SocketState>, message: WSMessage): void {
-    if (typeof message !== "string") return this.error(conn, "BAD_FRAME", "frames are JSON text");
-    if (message.length > MAX_FRAME) return this.error(conn, "BAD_FRAME", `frames are at most ${MAX_FRAME} characters`);
+  /** The frame as an object, or why it cannot be read: text, at most MAX_FRAME, a JSON object; an ack needs a seq. */
+  private readFrame(message: WSMessage): { frame: { type?: unknown } } | { bad: string } {
+    if (typeof message !== "string") return { bad: "frames are JSON text" };
+    if (message.length > MAX_FRAME) return { bad: `frames are at most ${MAX_FRAME} characters` };
     let frame: unknown;
     try {
       frame = JSON.parse(message);
     } catch {
-      return this.error(conn, "BAD_FRAME", "not JSON");
+      return { bad: "not JSON" };
     }
-    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
-      return this.error(conn, "BAD_FRAME", "a frame is a JSON object with a type");
+    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) return { bad: "a frame is a JSON object with a type" };
+    const { type, seq } = frame as { type?: unknown; seq?: unknown };
+    if (type === "ack" && (!Number.isSafeInteger(seq) || (seq as number) < 0)) return { bad: "ack needs seq: a non-negative integer" };
+    return { frame };
+  }
+
+  onMessage(conn: Connection<SocketState>, message: WSMessage): void {
+    const read = this.readFrame(message);
+    if ("bad" in read) {
+      this.error(conn, "BAD_FRAME", read.bad);
+      return;
     }
-    const typed = frame as { type?: unknown };
+    const typed = read.frame;
     // The runtime answers the exact ping text; this is for spellings it does not match.
-    if (typed.type === "ping") return this.reply(conn, { type: "pong" });
+    if (typed.type === "ping") {
+      this.reply(conn, { type: "pong" });
+      return;
+    }
     // `{"type":"ack","seq":N}`: the client has read everything up to N. No reply.
     if (typed.type === "ack") {
-      const seq = (typed as { seq?: unknown }).seq;
-      if (!Number.isSafeInteger(seq) || (seq as number) < 0) return this.error(conn, "BAD_FRAME", "ack needs seq: a non-negative integer");
       this.unacked.set(conn, 0);
       return;
     }

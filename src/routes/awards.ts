@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { z } from "zod";
 import { actFor, type AuthVars, signedIn } from "../lib/auth";
 import { HttpError } from "../lib/errors";
 import { pageQuery, query, userId } from "../lib/validation";

@@ -20,10 +20,12 @@ const shots = join(root, "docs/screenshots");
 let worker: Worker;
 let browser: Browser;
 const problems = new Problems();
-// TEMPORARY, until the offers engine (issue 9: stake windows) is merged: the
-// wallet page asks for a user's windows, which this Worker does not serve yet.
-problems.allowed.push(/^GET \/api\/wallets\/[^/]+\/windows 404$/);
 const contexts: BrowserContext[] = [];
+
+// Stake windows of 4 s that close 1 s after their end, so a qualifying window
+// pays its awards within seconds; the threshold stays the default £50.
+const WINDOW_VARS = { WINDOW_SECONDS: "4", ALLOWED_LATENESS_SECONDS: "1", MIN_WINDOW_STAKE_CENTS: "5000" };
+const gbp = (cents: number) => `£${(cents / 100).toFixed(2)}`;
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
@@ -74,7 +76,7 @@ async function capture(page: Page, name: string) {
 beforeAll(async () => {
   buildWeb();
   mkdirSync(shots, { recursive: true });
-  worker = await startWorker({ ADMIN_TOKEN: adminToken, JWT_SECRET: jwtSecret }, join(scratch, "state"));
+  worker = await startWorker({ ADMIN_TOKEN: adminToken, JWT_SECRET: jwtSecret, ...WINDOW_VARS }, join(scratch, "state"));
   browser = await launchBrowser();
 }, 180_000);
 
@@ -87,7 +89,7 @@ afterAll(async () => {
 
 describe("web console", () => {
   it("answers API, feed, bridge and probe paths from the Worker, never with index.html", async () => {
-    for (const path of ["/api/nope", "/api/coupons/NOPE_" + run, "/ws/nope", "/internal/nope", "/metrics", "/health"]) {
+    for (const path of ["/api/nope", `/api/coupons/NOPE_${run}`, "/ws/nope", "/internal/nope", "/metrics", "/health"]) {
       const res = await fetch(worker.url + path, { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } });
       expect(res.headers.get("content-type"), path).toMatch(/application\/json/);
       expect(await res.text(), path).not.toMatch(/<!doctype html>/i);
@@ -97,13 +99,13 @@ describe("web console", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<div id="root">/);
     // The bundle carries no secret: it never saw one, but check the token is not in it.
-    const html = await (await fetch(worker.url + "/")).text();
+    const html = await (await fetch(`${worker.url}/`)).text();
     const js = [...html.matchAll(/src="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
     expect(js.length).toBeGreaterThan(0);
     for (const src of js) expect(await (await fetch(worker.url + src)).text()).not.toContain(adminToken);
   });
 
-  it("signs in and runs coupons, rain and the wallet by clicking, at desktop and phone width", async () => {
+  it("signs in and runs coupons, rain, offers, the wallet's stake windows and awards, odds and the dashboard by clicking, at desktop and phone width", async () => {
     const page = await newPage(DESKTOP);
 
     // Sign-in: a wrong token is refused at the field; the right one is kept for the session only.
@@ -157,6 +159,36 @@ describe("web console", () => {
     await expect.poll(() => page.getByTestId("rain-remaining").textContent()).toBe("5");
     await capture(page, "campaigns");
 
+    // Offers: the seed offer in a few clicks; a bad field is shown at the field; an edit makes v2,
+    // and the history shows v1's difference from it.
+    const seedName = "10% bonus ≥ £10";
+    await go(page, "Offers");
+    await page.getByText("No offers yet", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "New offer" }).click();
+    await page.getByRole("button", { name: /^Start from the seed offer/ }).click();
+    expect(await page.locator("#f-offer-name").inputValue()).toBe(seedName);
+    expect(await page.locator("#f-offer-min-stake").inputValue()).toBe("10.00");
+    expect(await page.locator("#f-offer-bonus-pct").inputValue()).toBe("10");
+    await page.getByRole("button", { name: "Create offer" }).click();
+    const offerRow = page.locator(`tr[data-offer="${seedName}"]`);
+    await expect.poll(() => offerRow.textContent()).toMatch(/10%.*£10\.00.*active.*v1/);
+    const offerId = (await api("GET", "/api/offers")).body.offers.find((o: { name: string }) => o.name === seedName).id as string;
+    await offerRow.getByRole("button", { name: /^Edit/ }).click();
+    await page.locator("#f-offer-bonus-pct").fill("150");
+    problems.expect(`PUT /api/offers/${offerId} 400`);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await expect.poll(() => page.locator("#f-offer-bonus-pct-err").textContent()).toContain("here as a percentage");
+    expect(await page.locator("#f-offer-bonus-pct").getAttribute("aria-invalid")).toBe("true");
+    await page.locator("#f-offer-bonus-pct").fill("10");
+    await page.locator("#f-offer-max-bonus").fill("5");
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await expect.poll(() => offerRow.textContent()).toMatch(/\(max £5\.00\).*v2/);
+    await offerRow.getByRole("button", { name: /^History/ }).click();
+    const versions = page.getByTestId("versions").locator(":scope > li");
+    await expect.poll(() => versions.count()).toBe(2);
+    await expect.poll(() => versions.nth(1).locator("table.diff tbody tr").allTextContents()).toEqual(["max_bonus_cents—£5.00"]);
+    await capture(page, "offers");
+
     // Wallet: look a user up, deposit, place a bet (key shown, retried with the same key), settle it.
     const user = `dave-${run}`;
     await go(page, "Wallet");
@@ -176,6 +208,7 @@ describe("web console", () => {
     await betCard.getByRole("button", { name: "Place bet" }).click();
     await expect.poll(() => betCard.getByTestId("last-outcome").textContent()).toContain("201");
     expect(await betCard.getByTestId("last-key").textContent()).toBe(key);
+    expect(await betCard.getByTestId("bet-placed").textContent()).toMatch(/^Bet \S+ accepted: stake £10\.00, could win £25\.00\.$/);
     expect(await betCard.getByTestId("next-key").textContent()).not.toBe(key);
     // A retry of the same request reuses its key: the server replays the first answer.
     await betCard.getByRole("button", { name: "Retry with the same key" }).click();
@@ -188,7 +221,56 @@ describe("web console", () => {
     await expect.poll(() => bet.textContent()).toContain("paid £25.00");
     await expect.poll(() => page.getByTestId("balances").textContent()).toContain("Cash£115.00");
     await expect.poll(() => page.getByTestId("ledger").locator("tbody tr").count()).toBe(3);
+
+    // Stake windows: with the awards feed open in another tab, place £25 bets until a window
+    // reaches £50 and qualifies. The close happens on the wallet's alarm a second after the
+    // window ends; the page watches open windows, so the test polls the page (bounded).
+    const feedPage = await newPage(DESKTOP);
+    await signIn(feedPage, adminToken, "/awards");
+    await expect.poll(() => feedPage.locator(".banner").first().getAttribute("data-state")).toBe("connected");
+    await feedPage.getByText("No awards yet", { exact: false }).waitFor();
+
+    await page.locator("#f-deposit-amount").fill("200");
+    await depositCard.getByRole("button", { name: "Deposit" }).click();
+    await expect.poll(() => page.getByTestId("balances").textContent()).toContain("Cash£315.00");
+    await page.locator("#f-bet-stake").fill("25");
+    const placeBet = async () => {
+      const next = await betCard.getByTestId("next-key").textContent();
+      await betCard.getByRole("button", { name: "Place bet" }).click();
+      await expect.poll(() => betCard.getByTestId("last-key").textContent()).toBe(next);
+      expect(await betCard.getByTestId("last-outcome").textContent()).toContain("201");
+    };
+    const windowRows = () =>
+      page.getByTestId("windows").locator("tbody tr").evaluateAll((rows: any[]) =>
+        rows.map((r) => ({ state: r.getAttribute("data-state") as string, bets: Number(r.getAttribute("data-bets")) })),
+      );
+    let placed = 1; // the £10 bet above, in a window long closed
+    for (let round = 0; ; round++) {
+      // Two bets about a second apart share a 4 s window unless they straddle its end (about one
+      // round in four): then another round. Six rounds all straddling is a 1-in-4,000 event.
+      expect(round, "rounds of two bets before a window qualified").toBeLessThan(6);
+      await placeBet();
+      await placeBet();
+      placed += 2;
+      await expect
+        .poll(async () => (await windowRows()).filter((w) => w.state !== "open").reduce((n, w) => n + w.bets, 0), { timeout: 20_000 })
+        .toBe(placed);
+      if ((await windowRows()).some((w) => w.state === "qualified")) break;
+    }
+    const rows = await windowRows();
+    const qualifiedBets = rows.filter((w) => w.state === "qualified").reduce((n, w) => n + w.bets, 0);
+    expect(qualifiedBets).toBe(2);
+    expect(rows.filter((w) => w.state === "not_qualified").length).toBeGreaterThanOrEqual(1); // the £10 one
+    const qualifiedRow = page.getByTestId("windows").locator('tr[data-state="qualified"]');
+    expect(await qualifiedRow.textContent()).toMatch(/£50\.00£50\.00qualified0$/);
+    // Each qualified £25 bet earns 10%: £2.50, in the wallet's bonus balance and ledger ...
+    await expect.poll(() => page.getByTestId("bonus").textContent(), { timeout: 10_000 }).toBe(gbp(250 * qualifiedBets));
+    await expect.poll(() => page.getByTestId("ledger").locator("tbody tr", { hasText: "bonus" }).count()).toBe(qualifiedBets);
     await capture(page, "wallet");
+    // ... and live on the awards feed that was already open.
+    const feedItems = feedPage.getByTestId("awards").locator("li");
+    await expect.poll(() => feedItems.count(), { timeout: 10_000 }).toBe(qualifiedBets);
+    for (const text of await feedItems.allTextContents()) expect(text).toMatch(new RegExp(`^\\+£2\\.50 to ${user} · ${seedName} · bet on MATCH_001, stake £25\\.00`));
 
     // Odds: subscribe to an event, see an update arrive and be highlighted, with its version;
     // a stale version changes nothing.
@@ -225,13 +307,14 @@ describe("web console", () => {
     expect((await api("POST", "/api/bets", bet2, { "idempotency-key": `${run}-dash` })).status).toBe(201);
     await expect.poll(() => placedCounter.textContent(), { timeout: 15_000 }).toBe(String(before + 1));
     expect(Number(await page.locator('[data-counter="coupon_claims"] .value').textContent())).toBeGreaterThanOrEqual(12);
+    expect(Number(await page.locator('[data-counter="awards"] .value').textContent())).toBe(qualifiedBets);
     await expect.poll(() => page.locator(".chart canvas").count()).toBeGreaterThan(0);
     await capture(page, "dashboard");
 
-    // Awards: the feed connects with a ticket; it is empty until a window qualifies.
+    // Awards: a feed opened now starts with the latest awards; Pause holds new ones back.
     await go(page, "Awards");
     await expect.poll(() => page.locator(".banner").first().getAttribute("data-state")).toBe("connected");
-    await page.getByText("No awards yet", { exact: false }).waitFor();
+    await expect.poll(() => page.getByTestId("awards").locator("li").count()).toBe(qualifiedBets);
     await page.getByRole("button", { name: "Pause" }).click();
     await page.getByRole("button", { name: "Resume" }).click();
     await capture(page, "awards");
@@ -240,7 +323,8 @@ describe("web console", () => {
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(user).setExpirationTime("10m").sign(new TextEncoder().encode(jwtSecret));
     const mine = await newPage(DESKTOP);
     await signIn(mine, jwt, "/wallet");
-    await expect.poll(() => mine.getByTestId("balances").textContent()).toContain("Cash£115.00");
+    await expect.poll(() => mine.getByTestId("balances").textContent()).toContain("Cash£315.00");
+    expect(await mine.getByTestId("bonus").textContent()).toBe(gbp(250 * qualifiedBets));
     expect(await mine.getByRole("region", { name: "Look a user up" }).count()).toBe(0);
 
     // Phone width: every page so far, with the same data.
@@ -253,7 +337,8 @@ describe("web console", () => {
       ["campaigns", `/campaigns?id=${campaignId}`, "rain-remaining"],
       ["wallet", `/wallet?user=${user}`, "ledger"],
       ["dashboard", "/", "totals"],
-      ["awards", "/awards", null],
+      ["offers", "/offers", "offers"],
+      ["awards", "/awards", "awards"],
       ["odds", "/odds", null],
     ] as const) {
       await phone.goto(path);
@@ -262,7 +347,6 @@ describe("web console", () => {
         await phone.getByRole("checkbox", { name: new RegExp(match) }).check();
         await phone.locator(`tr[data-event="${match}"]`).waitFor();
       }
-      if (name === "awards") await phone.getByText("No awards yet", { exact: false }).waitFor();
       // Nothing sticks out sideways at 375 px.
       expect(await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number), name).toBeLessThanOrEqual(PHONE.width);
       await capture(phone, name);

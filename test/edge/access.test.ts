@@ -70,6 +70,7 @@ function routes(): Route[] {
     { method: "GET", path: w, access: "self" },
     { method: "GET", path: `${w}/ledger`, access: "self" },
     { method: "GET", path: `${w}/windows`, access: "self" },
+    // Whose awards is the user_id parameter: a user may read their own only.
     { method: "GET", path: `/api/awards?user_id=${victim}`, access: "self" },
     { method: "POST", path: `${w}/deposits`, body: { amount_cents: 1_000_000 }, access: "service" },
     { method: "POST", path: `${w}/withdrawals`, body: { amount_cents: 1 }, access: "self" },

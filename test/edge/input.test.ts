@@ -96,17 +96,20 @@ describe("per-user rate limits", () => {
     const user = unique("spammer");
     const token = await asUser(user);
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 200 && statuses.at(-1) !== 429; i++) {
       const res = await call("POST", "/api/coupons/claim", { coupon_name: coupon, user_id: user }, token);
       statuses.push(res.status);
       if (res.status === 429) {
         expect(res.headers.get("retry-after")).toBe("10");
         expect(res.body.error).toBe("RATE_LIMITED");
-        break;
       }
     }
     expect(statuses.at(-1)).toBe(429);
-    expect(statuses.filter((s) => s !== 429).length).toBe(30); // the configured limit
+    // 30 per fixed 10 s window: a loop slowed by a loaded machine may span one window
+    // boundary, so between 30 and 60 requests pass before the first 429.
+    const passed = statuses.filter((s) => s !== 429).length;
+    expect(passed).toBeGreaterThanOrEqual(30);
+    expect(passed).toBeLessThanOrEqual(60);
     // Another user is not affected, and the service is never limited per user.
     const other = unique("calm");
     expect((await call("POST", "/api/coupons/claim", { coupon_name: coupon, user_id: other }, await asUser(other))).status).toBe(409);

@@ -3,7 +3,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CATALOGUE, type Offers } from "../../src/actors/offers";
-import { anonymous, call, eventsOf, get, post, unique } from "./helpers";
+import { anonymous, call, eventsOf, get, post } from "./helpers";
 import { asUser } from "./auth-helpers";
 
 const base = { name: "Weekend boost", min_stake_cents: 1000, bonus_pct: 0.1 };

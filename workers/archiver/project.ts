@@ -8,7 +8,7 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTable } from "drizzle-orm/pg-core";
 import type { Envelope, Json } from "../../src/lib/envelope.ts";
-import * as schema from "../../drizzle/schema.ts";
+import type * as schema from "../../drizzle/schema.ts";
 import {
   LEDGER_EVENT_TYPES,
   ledgerOf,

@@ -178,7 +178,7 @@ export class StakeGate {
         "SELECT sum_cents, threshold_cents, state FROM windows WHERE start = ?",
         start,
       ).toArray()[0];
-      if (!w || w.state !== "open") return false;
+      if (w?.state !== "open") return false;
       this.schedulePrune(Date.parse(now));
       const ok = qualifies(w.sum_cents, { ...this.config, minWindowStakeCents: w.threshold_cents });
       sql.exec("UPDATE windows SET state = ?, closed_at = ? WHERE start = ?", ok ? "qualified" : "not_qualified", now, start);

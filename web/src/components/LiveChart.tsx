@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+const MIN_SPAN_SECONDS = 60;
 const palette = ["#2563eb", "#16a34a", "#d97706", "#db2777", "#7c3aed", "#0891b2", "#dc2626", "#4b5563"];
 
 /**
@@ -13,6 +14,9 @@ export function LiveChart({ xs, series, label }: { xs: number[]; series: { name:
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const names = series.map((s) => s.name).join("|");
+  // The data as of the latest render, for a chart built between two data effects.
+  const data = useRef<uPlot.AlignedData>([]);
+  data.current = [xs, ...series.map((s) => s.values)] as uPlot.AlignedData;
 
   useEffect(() => {
     const el = box.current;
@@ -20,12 +24,13 @@ export function LiveChart({ xs, series, label }: { xs: number[]; series: { name:
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height: 220,
-      series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: palette[i % palette.length], width: 2, points: { show: false } }))],
+      series: [{}, ...(names ? names.split("|") : []).map((name, i) => ({ label: name, stroke: palette[i % palette.length], width: 2, points: { show: false } }))],
       axes: [{}, { size: 50 }],
-      scales: { x: { time: true } },
+      // At least a minute wide: a page open for two seconds should not get millisecond ticks.
+      scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - MIN_SPAN_SECONDS), max] } },
       legend: { live: false },
     };
-    const u = new uPlot(opts, [xs, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
+    const u = new uPlot(opts, data.current, el);
     plot.current = u;
     const resize = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: 220 }));
     resize.observe(el);
@@ -35,7 +40,6 @@ export function LiveChart({ xs, series, label }: { xs: number[]; series: { name:
       plot.current = null;
     };
     // Rebuilt only when the set of series changes; data flows through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [names]);
 
   useEffect(() => {

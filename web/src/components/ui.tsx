@@ -106,3 +106,18 @@ export function Banner({ state, lastMessageAt, now }: { state: LinkState; lastMe
     </div>
   );
 }
+
+/**
+ * A table that scrolls sideways on a narrow screen. A keyboard user must be able
+ * to reach and scroll it (axe: scrollable-region-focusable), so the scroller is a
+ * named region (a labelled <section>) in the tab order, as WAI-ARIA advises for
+ * scrollable areas.
+ */
+export function ScrollTable({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable for keyboard scrolling (WCAG 2.1.1); it is a named region.
+    <section className="table-wrap" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}

@@ -48,6 +48,14 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", tim
 /** An ISO-8601 time in the viewer's own time zone. */
 export const time = (iso: string | null | undefined) => (iso ? timeFormat.format(new Date(iso)) : "—");
 
+const clockFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+/** Just the time of day, in the viewer's zone (for the end of a span whose start shows the date). */
+export const clock = (iso: string | null | undefined) => (iso ? clockFormat.format(new Date(iso)) : "—");
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+/** Just the date, in the viewer's zone. */
+export const day = (iso: string | null | undefined) => (iso ? dayFormat.format(new Date(iso)) : "—");
+
 export const count = (n: number) => new Intl.NumberFormat().format(n);
 
 /** A `datetime-local` input value for a Date, in the viewer's zone. */

@@ -3,6 +3,9 @@ import { useEffect, useRef, useState } from "react";
 
 export type LinkState = "connecting" | "connected" | "reconnecting" | "offline";
 
+/** A feed frame: a JSON object with a seq; each hub's own fields are in docs/feeds.md. */
+export type FeedMessage = { seq?: number; type?: string; [field: string]: unknown };
+
 export type Feed = {
   state: LinkState;
   /** When the last message arrived (ms since epoch), or null. */
@@ -16,20 +19,12 @@ export type Feed = {
  * one seen (`?after=`), so nothing is missed across a deploy. `onOpen` runs on
  * every (re)connect, e.g. to subscribe again.
  */
-export function useFeed(
+export function useFeed<M extends object = FeedMessage>(
   path: string | null,
-  onMessage: (message: any) => void,
+  /** Called with each JSON-object frame, typed as the hub documents it. */
+  onMessage: (message: M) => void,
   onOpen?: (send: (m: unknown) => void) => void,
   /** Query parameters to add on each (re)connect, e.g. a fresh ticket; may be async. */
-  params?: () => Promise<Record<string, string>>,
-): Feed {
-  return useFeedImpl(path, onMessage, onOpen, params);
-}
-
-function useFeedImpl(
-  path: string | null,
-  onMessage: (message: any) => void,
-  onOpen?: (send: (m: unknown) => void) => void,
   params?: () => Promise<Record<string, string>>,
 ): Feed {
   const [state, setState] = useState<LinkState>("connecting");
@@ -62,15 +57,17 @@ function useFeedImpl(
     };
     const onClose = () => setState(navigator.onLine ? (everOpen ? "reconnecting" : "connecting") : "offline");
     const onMsg = (e: MessageEvent) => {
-      let data: any;
+      let data: unknown;
       try {
         data = JSON.parse(String(e.data));
       } catch {
         return; // a non-JSON frame (e.g. "pong") carries nothing to show
       }
-      if (typeof data?.seq === "number") lastSeq = lastSeq === null ? data.seq : Math.max(lastSeq, data.seq);
       setLast(Date.now());
-      handlers.current.onMessage(data);
+      if (data === null || typeof data !== "object" || Array.isArray(data)) return;
+      const seq = (data as FeedMessage).seq;
+      if (typeof seq === "number") lastSeq = lastSeq === null ? seq : Math.max(lastSeq, seq);
+      handlers.current.onMessage(data as M);
     };
     const offline = () => setState("offline");
     ws.addEventListener("open", onOpenEv);

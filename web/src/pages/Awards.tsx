@@ -1,33 +1,32 @@
+import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Banner, Card, Empty, Loading } from "../components/ui";
-import { call } from "../lib/api";
+import { call, get } from "../lib/api";
 import { time, useMoney } from "../lib/format";
 import { useFeed, useTick } from "../lib/live";
 
-export type Award = { id: string; user: string; offer: string; bet: string; stake: number | null; bonus: number | null; at: string | null };
-
-const pick = (o: Record<string, unknown>, ...keys: string[]) => {
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
-  return undefined;
+/** An `offer.awarded` event's data, as the awards feed carries it (docs/events.md). */
+type AwardData = {
+  award_id: string;
+  bet_key: string;
+  event_id: string;
+  user_id: string;
+  offer_id: string;
+  offer_version: number;
+  stake_cents: number;
+  bonus_cents: number;
+  awarded_at: string;
 };
+/** `/ws/awards` frames: `{type: "award", eventId, time, award}` (and hello, error, pong). */
+type AwardFrame = { type?: string; eventId?: string; time?: string; award?: AwardData };
 
-/** An award from a feed message, in either the API's snake_case or the original topic's camelCase. */
-export function toAward(m: any): Award | null {
-  const a = (m?.award ?? m?.data ?? m?.payload ?? m) as Record<string, unknown>;
-  if (!a || typeof a !== "object") return null;
-  const id = pick(a, "award_id", "awardId", "id");
-  if (typeof id !== "string") return null;
-  const num = (v: unknown) => (typeof v === "number" ? v : null);
-  const ts = pick(a, "awarded_at", "time", "ts", "created_at") ?? m?.time;
-  return {
-    id,
-    user: String(pick(a, "user_id", "userId") ?? "?"),
-    offer: String(pick(a, "offer_name", "offer_id", "offerId") ?? "?"),
-    bet: String(pick(a, "bet_id", "eventId", "event_id") ?? ""),
-    stake: num(pick(a, "stake_cents", "stake")),
-    bonus: num(pick(a, "bonus_cents", "bonusAmount", "bonus_amount_cents")),
-    at: typeof ts === "number" ? new Date(ts).toISOString() : typeof ts === "string" ? ts : null,
-  };
+export type Award = { id: string; user: string; offer: string; bet: string; stake: number; bonus: number; at: string };
+
+/** An award from a feed frame, or null for any other frame. */
+export function toAward(m: AwardFrame): Award | null {
+  const a = m.type === "award" ? m.award : undefined;
+  if (!a || typeof a.award_id !== "string") return null;
+  return { id: a.award_id, user: a.user_id, offer: a.offer_id, bet: a.event_id, stake: a.stake_cents, bonus: a.bonus_cents, at: a.awarded_at ?? m.time ?? "" };
 }
 
 const KEEP = 200;
@@ -40,21 +39,22 @@ export function Awards() {
   const held = useRef<Award[]>([]);
   const [heldCount, setHeldCount] = useState(0);
   const seen = useRef(new Set<string>());
+  // Offers are public and few: their names make the feed readable.
+  const offers = useQuery({ queryKey: ["offers"], queryFn: () => get<{ offers: { id: string; name: string }[] }>("/api/offers") });
+  const offerName = (id: string) => offers.data?.offers.find((o) => o.id === id)?.name ?? id;
 
   // Browsers cannot send headers on a WebSocket: each (re)connect takes a
   // short-lived ticket from an authenticated call.
   const ticket = async () => ({ ticket: (await call<{ ticket: string }>("/api/feeds/awards/tickets", { method: "POST" })).body.ticket });
-  const feed = useFeed("/ws/awards", (m) => {
-    if (m?.type && m.type !== "award" && m.type !== "awards") return;
-    const list: unknown[] = Array.isArray(m?.awards) ? m.awards : Array.isArray(m?.items) ? m.items : [m];
-    const fresh = list.map(toAward).filter((a): a is Award => a !== null && !seen.current.has(a.id));
+  const feed = useFeed<AwardFrame>("/ws/awards", (m) => {
     setItems((prev) => prev ?? []);
-    if (!fresh.length) return;
-    for (const a of fresh) seen.current.add(a.id);
+    const award = toAward(m);
+    if (!award || seen.current.has(award.id)) return;
+    seen.current.add(award.id);
     if (pausedRef.current) {
-      held.current = [...fresh.reverse(), ...held.current];
+      held.current = [award, ...held.current];
       setHeldCount(held.current.length);
-    } else setItems((prev) => [...fresh.reverse(), ...(prev ?? [])].slice(0, KEEP));
+    } else setItems((prev) => [award, ...(prev ?? [])].slice(0, KEEP));
   }, undefined, ticket);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -73,6 +73,7 @@ export function Awards() {
       <Banner state={feed.state} lastMessageAt={feed.lastMessageAt} now={now} />
       <Card
         title="Awards as they happen"
+        wide
         actions={
           <button type="button" onClick={toggle} aria-pressed={paused}>
             {paused ? `Resume${heldCount ? ` (${heldCount} new)` : ""}` : "Pause"}
@@ -91,11 +92,10 @@ export function Awards() {
           <ol className="feed" data-testid="awards" aria-live={paused ? "off" : "polite"}>
             {items.map((a) => (
               <li key={a.id} data-award={a.id}>
-                <strong className="ok">{a.bonus === null ? "award" : `+${fmt(a.bonus)}`}</strong> to <span data-testid="award-user">{a.user}</span>
+                <strong className="ok" data-testid="award-bonus">+{fmt(a.bonus)}</strong> to <span data-testid="award-user">{a.user}</span>
                 <span className="muted">
                   {" "}
-                  · offer {a.offer}
-                  {a.stake !== null && <> · stake {fmt(a.stake)}</>} · {time(a.at)}
+                  · {offerName(a.offer)} · bet on {a.bet}, stake {fmt(a.stake)} · {time(a.at)}
                 </span>
               </li>
             ))}

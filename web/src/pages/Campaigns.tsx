@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { Banner, Card, Empty, ErrorBox, Field, fieldError, formError, Loading } from "../components/ui";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Banner, Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable } from "../components/ui";
 import { ApiError, call, get } from "../lib/api";
 import { useSession } from "../lib/auth";
 import { count, localInput, time, toMinor, useMoney } from "../lib/format";
@@ -31,16 +31,18 @@ export function Campaigns() {
   const session = useSession();
   const [id, setId] = useState<string | null>(() => new URLSearchParams(location.search).get("id"));
   const [, seen] = useState(0); // re-reads the remembered list once a campaign has loaded
+  const onSeen = useCallback(() => seen((n) => n + 1), []);
   return (
     <div className="grid">
       {session.kind === "service" && <CreateCampaign onCreated={setId} />}
       <Recent current={id} onPick={setId} />
-      {id && <Watch id={id} key={id} onSeen={() => seen((n) => n + 1)} />}
+      {id && <Watch id={id} key={id} onSeen={onSeen} />}
     </div>
   );
 }
 
-type Row = { amount: string; count: string };
+/** An inventory line; `key` keeps React's identity of a line when another is removed. */
+type Row = { key: number; amount: string; count: string };
 
 function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
   const { currency } = useMoney();
@@ -51,9 +53,10 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
     end: localInput(new Date(now.getTime() + 3_600_000)),
   });
   const [rows, setRows] = useState<Row[]>([
-    { amount: "1", count: "50" },
-    { amount: "5", count: "10" },
+    { key: 0, amount: "1", count: "50" },
+    { key: 1, amount: "5", count: "10" },
   ]);
+  const nextKey = useRef(2);
   const queries = useQueryClient();
   const create = useMutation({
     mutationFn: async () => {
@@ -97,7 +100,7 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
         <fieldset>
           <legend>Inventory: packets by amount ({currency ?? "…"})</legend>
           {rows.map((r, i) => (
-            <div className="row inv-row" key={i}>
+            <div className="row inv-row" key={r.key}>
               <Field label={`Amount ${i + 1}`} name={`inv-amount-${i}`} inputMode="decimal" value={r.amount} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, amount: e.target.value } : x)))} />
               <Field label={`Packets ${i + 1}`} name={`inv-count-${i}`} type="number" min={1} value={r.count} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, count: e.target.value } : x)))} />
               <button type="button" className="secondary" aria-label={`Remove amount ${i + 1}`} disabled={rows.length < 2} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
@@ -105,7 +108,7 @@ function CreateCampaign({ onCreated }: { onCreated(id: string): void }) {
               </button>
             </div>
           ))}
-          <button type="button" className="secondary" onClick={() => setRows([...rows, { amount: "", count: "1" }])}>
+          <button type="button" className="secondary" onClick={() => setRows([...rows, { key: nextKey.current++, amount: "", count: "1" }])}>
             Add an amount
           </button>
           {inventoryError && <small className="field-error">{inventoryError}</small>}
@@ -157,18 +160,18 @@ function Watch({ id, onSeen }: { id: string; onSeen(): void }) {
   const now = useTick();
   const campaign = useQuery({ queryKey: ["campaign", id], queryFn: () => get<Campaign>(`/api/campaigns/${encodeURIComponent(id)}`) });
   const [live, setLive] = useState<{ remaining: number; recent: number[] } | null>(null);
-  const feed = useFeed(campaign.isSuccess ? `/ws/campaigns/${encodeURIComponent(id)}` : null, (m) => {
-    const remaining = typeof m?.remaining === "number" ? m.remaining : null;
-    const amounts: number[] = Array.isArray(m?.amounts) ? m.amounts.filter((a: unknown) => typeof a === "number") : [];
+  const feed = useFeed<{ type?: string; remaining?: number; amounts?: number[] }>(campaign.isSuccess ? `/ws/campaigns/${encodeURIComponent(id)}` : null, (m) => {
+    const remaining = typeof m.remaining === "number" ? m.remaining : null;
+    const amounts = Array.isArray(m.amounts) ? m.amounts.filter((a) => typeof a === "number") : [];
     setLive((prev) => ({ remaining: remaining ?? prev?.remaining ?? 0, recent: [...amounts.reverse(), ...(prev?.recent ?? [])].slice(0, 20) }));
   });
-  const loaded = campaign.data;
+  const loadedId = campaign.data?.id;
+  const loadedName = campaign.data?.name;
   useEffect(() => {
-    if (!loaded) return;
-    remember(loaded);
+    if (loadedId === undefined || loadedName === undefined) return;
+    remember({ id: loadedId, name: loadedName });
     onSeen();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [loaded?.id]);
+  }, [loadedId, loadedName, onSeen]);
   if (campaign.isPending) return <Loading what="Loading the campaign" />;
   if (campaign.isError)
     return <ErrorBox error={campaign.error} title={campaign.error instanceof ApiError && campaign.error.status === 404 ? "No such campaign" : "Could not load it"} />;
@@ -203,7 +206,7 @@ function Watch({ id, onSeen }: { id: string; onSeen(): void }) {
         </button>
       </Card>
       <Card title="Inventory by amount">
-        <div className="table-wrap" tabIndex={0}>
+        <ScrollTable label="Packets by amount">
           <table>
             <thead>
               <tr>
@@ -226,7 +229,7 @@ function Watch({ id, onSeen }: { id: string; onSeen(): void }) {
                 ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       </Card>
       <OpenPacket id={id} onOpened={() => campaign.refetch()} />
     </>

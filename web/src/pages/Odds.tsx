@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { Banner, Card, Empty, ErrorBox, Loading } from "../components/ui";
+import { Banner, Card, Empty, ErrorBox, Loading, ScrollTable } from "../components/ui";
 import { get } from "../lib/api";
 import { time } from "../lib/format";
 import { useFeed, useTick } from "../lib/live";
@@ -19,7 +19,15 @@ type OddsMessage = {
 type EventSummary = { event_id: string; home_team?: string; away_team?: string };
 type Line = OddsMessage & { changed: string[]; flash: number };
 
-const asList = <T,>(v: unknown, key: string): T[] => (Array.isArray(v) ? v : Array.isArray((v as any)?.[key]) ? (v as any)[key] : []);
+/** A list answered bare or under `key`. */
+const asList = <T,>(v: unknown, key: string): T[] => {
+  if (Array.isArray(v)) return v;
+  const inner = v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(inner) ? inner : [];
+};
+
+/** `/ws/odds` frames: a subscribe answers a snapshot of the event's markets; then each update. */
+type OddsFrame = { type?: string; eventId?: string; markets?: OddsMessage[]; payload?: OddsMessage };
 
 export function Odds() {
   const now = useTick();
@@ -45,14 +53,11 @@ export function Odds() {
     });
   }
 
-  const feed = useFeed(
+  const feed = useFeed<OddsFrame>(
     "/ws/odds",
     (m) => {
-      if (m?.type === "error" || m?.type === "pong") return;
-      // A subscribe ack carries the snapshot; an update carries {eventId, payload}.
-      const snapshot = m?.snapshot ?? m?.odds ?? m?.markets;
-      if (m?.payload) apply([m.payload]);
-      else if (snapshot) apply(Array.isArray(snapshot) ? snapshot : Object.values(snapshot).some((v: any) => v?.odds) ? Object.values(snapshot) : [snapshot]);
+      if (m.type === "update" && m.payload) apply([m.payload]);
+      else if (m.type === "snapshot" && Array.isArray(m.markets)) apply(m.markets);
     },
     (send) => {
       for (const id of subs.current) send({ type: "subscribe", eventId: id });
@@ -104,7 +109,7 @@ export function Odds() {
         ) : shown.length === 0 ? (
           <Loading what="Waiting for odds" />
         ) : (
-          <div className="table-wrap" tabIndex={0}>
+          <ScrollTable label="Odds table">
             <table data-testid="odds">
               <thead>
                 <tr>
@@ -137,7 +142,7 @@ export function Odds() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )}
       </Card>
     </div>

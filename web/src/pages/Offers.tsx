@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading } from "../components/ui";
+import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable } from "../components/ui";
 import { ApiError, call, get } from "../lib/api";
 import { useSession } from "../lib/auth";
 import { localInput, time, toMajorText, toMinor, useMoney } from "../lib/format";
@@ -22,8 +22,8 @@ export type Offer = {
 };
 type Version = Partial<Offer> & { version: number; made_by?: string; made_at?: string; changed_by?: string; changed_at?: string; created_at?: string; changes?: unknown; offer?: Partial<Offer> };
 
-/** The fields a version carries: either inline or under `offer`/`rule`. */
-const fieldsOf = (v: Version): Partial<Offer> => (v.offer ?? (v as any).rule ?? (v as any).fields ?? v) as Partial<Offer>;
+/** The offer's fields as of a version (the API nests them under `offer`). */
+const fieldsOf = (v: Version): Partial<Offer> => v.offer ?? v;
 
 const RULE_FIELDS = ["name", "min_stake_cents", "bonus_pct", "active", "max_bonus_cents", "markets", "min_odds", "starts_at", "ends_at", "budget_cents", "max_awards_per_user"] as const;
 
@@ -121,7 +121,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
   });
   return (
     <>
-      <div className="table-wrap" tabIndex={0}>
+      <ScrollTable label="Offers table">
         <table data-testid="offers">
           <thead>
             <tr>
@@ -167,7 +167,7 @@ function OfferTable({ offers, onEdit, onHistory }: { offers: Offer[]; onEdit(o: 
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
       <ErrorBox error={deactivate.error} title="Not deactivated" />
     </>
   );

@@ -1,10 +1,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { KeyLine, useIdempotent } from "../components/Idempotent";
-import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, Select } from "../components/ui";
-import { ApiError, get } from "../lib/api";
+import { Card, Empty, ErrorBox, Field, fieldError, formError, Loading, ScrollTable, Select } from "../components/ui";
+import { get } from "../lib/api";
 import { useSession } from "../lib/auth";
-import { time, toMinor, useMoney } from "../lib/format";
+import { clock, day, time, toMinor, useMoney } from "../lib/format";
 
 type WalletView = {
   user_id: string;
@@ -26,6 +26,8 @@ type Bet = {
   payout_cents: number | null;
   placed_at: string;
 };
+/** `POST /api/bets` answers only these; the full bet is read with GET /api/bets/{id}. */
+type PlacedBet = { bet_id: string; status: string; potential_win_cents: number };
 type Hold = { hold_id: string; status: string; amount_cents: number; captured_cents: number; ref: string | null; created_at: string };
 
 // No list endpoint exists for bets or holds: the console remembers the ids it
@@ -152,10 +154,11 @@ function PlaceBet({ user }: { user: string }) {
   const [form, setForm] = useState({ event_id: "MATCH_001", market: "1X2", selection: "HOME", stake: "10", odds: "2.5" });
   const [err, setErr] = useState<string | null>(null);
   const refresh = useRefreshWallet(user);
-  const idem = useIdempotent<Bet>(() => "/api/bets");
+  const idem = useIdempotent<PlacedBet>(() => "/api/bets");
   const error = idem.last?.error;
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
   const placed = idem.last?.reply?.body;
+  const placedStake = (idem.last?.body as { stake_cents?: number } | undefined)?.stake_cents;
   return (
     <Card title="Place a bet">
       <form
@@ -192,7 +195,7 @@ function PlaceBet({ user }: { user: string }) {
       </form>
       {placed && (
         <p className="ok" role="status" data-testid="bet-placed">
-          Bet <code>{placed.bet_id.slice(-8)}</code> accepted: stake {fmt(placed.stake_cents)}, could win {fmt(placed.potential_win_cents)}.
+          Bet <code>{placed.bet_id.slice(-8)}</code> {placed.status.toLowerCase()}: stake {placedStake === undefined ? "—" : fmt(placedStake)}, could win {fmt(placed.potential_win_cents)}.
         </p>
       )}
       <KeyLine idem={idem} />
@@ -265,59 +268,82 @@ function BetRow({ bet, user }: { bet: Bet; user: string }) {
   );
 }
 
-type Window = Record<string, unknown>;
+/** One stake window, as `GET /api/wallets/{id}/windows` answers it. */
+type StakeWindow = {
+  start: string;
+  end: string;
+  closes_at: string;
+  sum_cents: number;
+  threshold_cents: number;
+  state: "open" | "qualified" | "not_qualified";
+  bets: number;
+  late_bets: { bet_key: string; event_id: string; stake_cents: number; ts: string; arrived_at: string }[];
+};
+
+const STATE_LABEL: Record<StakeWindow["state"], string> = { open: "open", qualified: "qualified", not_qualified: "not qualified" };
 
 function Windows({ user }: { user: string }) {
   const { fmt } = useMoney();
+  const queries = useQueryClient();
   const windows = useQuery({
     queryKey: ["windows", user],
-    queryFn: () => get<{ windows: Window[] } | Window[]>(`/api/wallets/${encodeURIComponent(user)}/windows`),
+    queryFn: () => get<{ windows: StakeWindow[]; next_cursor?: string }>(`/api/wallets/${encodeURIComponent(user)}/windows?limit=10`),
+    // While a window is open its close (and any award) is seconds away: watch it.
+    refetchInterval: (q) => (q.state.data?.windows.some((w) => w.state === "open") ? 1000 : false),
   });
-  const list = windows.data ? (Array.isArray(windows.data) ? windows.data : windows.data.windows) : [];
-  const num = (w: Window, ...keys: string[]) => {
-    for (const k of keys) if (typeof w[k] === "number") return w[k] as number;
-    return null;
-  };
+  // A window that closes may credit a bonus: read the balances and the ledger again.
+  const closed = windows.data?.windows.filter((w) => w.state !== "open").length ?? 0;
+  useEffect(() => {
+    if (closed === 0) return;
+    void queries.invalidateQueries({ queryKey: ["wallet", user] });
+    void queries.invalidateQueries({ queryKey: ["ledger", user] });
+  }, [closed, queries, user]);
+  const list = windows.data?.windows ?? [];
   return (
     <Card title="Stake windows" actions={<button type="button" className="secondary small" onClick={() => windows.refetch()}>Refresh</button>}>
       {windows.isPending ? (
         <Loading what="Loading windows" />
       ) : windows.isError ? (
-        <ErrorBox error={windows.error} title={windows.error instanceof ApiError && windows.error.status === 404 ? "This server has no stake windows" : "Could not load windows"} />
+        <ErrorBox error={windows.error} title="Could not load windows" />
       ) : list.length === 0 ? (
         <Empty>No stake windows yet: they open with the first bet.</Empty>
       ) : (
-        <div className="table-wrap" tabIndex={0}>
+        <ScrollTable label="Windows table">
           <table data-testid="windows">
             <thead>
               <tr>
                 <th scope="col">Window</th>
-                <th scope="col">Stake</th>
-                <th scope="col">Threshold</th>
+                <th scope="col" className="num">Stake</th>
+                <th scope="col" className="num">Threshold</th>
                 <th scope="col">State</th>
-                <th scope="col">Late bets</th>
+                <th scope="col" className="num">Late bets</th>
               </tr>
             </thead>
             <tbody>
-              {list.map((w, i) => {
-                const sum = num(w, "stake_cents", "sum_cents", "stake_sum_cents");
-                const threshold = num(w, "threshold_cents", "min_stake_cents");
-                const late = w.late_bets;
-                return (
-                  <tr key={String(w.start ?? w.window_start ?? i)}>
-                    <td>{time(String(w.start ?? w.window_start ?? ""))}</td>
-                    <td>{sum === null ? "—" : fmt(sum)}</td>
-                    <td>{threshold === null ? "—" : fmt(threshold)}</td>
-                    <td>
-                      <span className={`pill pill-${String(w.state ?? "").toLowerCase().replace(/\s+/g, "-")}`}>{String(w.state ?? "—")}</span>
-                    </td>
-                    <td>{Array.isArray(late) ? late.length : typeof late === "number" ? late : 0}</td>
-                  </tr>
-                );
-              })}
+              {list.map((w) => (
+                <tr key={w.start} data-state={w.state} data-bets={w.bets}>
+                  <td>
+                    <span className="nowrap">
+                      {clock(w.start)}–{clock(w.end)}
+                    </span>
+                    <div className="muted small">
+                      {day(w.start)} · {w.bets} {w.bets === 1 ? "bet" : "bets"}
+                      {w.state === "open" && <>, closes {clock(w.closes_at)}</>}
+                    </div>
+                  </td>
+                  <td className="num">{fmt(w.sum_cents)}</td>
+                  <td className="num">{fmt(w.threshold_cents)}</td>
+                  <td>
+                    <span className={`pill pill-${w.state.replace("_", "-")}`}>{STATE_LABEL[w.state]}</span>
+                  </td>
+                  <td className="num" title={w.late_bets.map((l) => `${l.event_id}: ${fmt(l.stake_cents)} at ${time(l.ts)}, arrived ${time(l.arrived_at)}`).join("\n") || undefined}>
+                    {w.late_bets.length}
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </Card>
   );
@@ -341,7 +367,7 @@ function Ledger({ user }: { user: string }) {
         <Empty>No money has moved yet.</Empty>
       ) : (
         <>
-          <div className="table-wrap" tabIndex={0}>
+          <ScrollTable label="Ledger entries">
             <table data-testid="ledger">
               <thead>
                 <tr>
@@ -364,7 +390,7 @@ function Ledger({ user }: { user: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
           <div className="pager">
             <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
               Newer
