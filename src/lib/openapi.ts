@@ -3,8 +3,11 @@
 // dialect OpenAPI 3.1 uses), so the document and the validation are one thing.
 import { z } from "zod";
 
-/** Who may call: anyone; a user for itself (or the service for anyone); the operator; the Kafka bridge. */
-export type Access = "public" | "user" | "service" | "bridge";
+/**
+ * Who may call: anyone; a user for itself (or the service for anyone); any signed-in
+ * user or the service; the operator; the Kafka bridge; a holder of a feed ticket.
+ */
+export type Access = "public" | "user" | "signedIn" | "service" | "bridge" | "ticket";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -50,6 +53,12 @@ export const SECURITY_SCHEMES = {
     scheme: "bearer",
     description: "The Kafka bridge's token (the BRIDGE_TOKEN secret), for /internal/* only.",
   },
+  feedTicket: {
+    type: "apiKey",
+    in: "query",
+    name: "ticket",
+    description: "A 60-second feed ticket from POST /api/feeds/awards/tickets (browsers cannot send headers on a WebSocket).",
+  },
 } as const;
 
 /** The security requirement of each kind of access. `{}` marks the credential optional. */
@@ -60,11 +69,14 @@ export function securityOf(route: Pick<ApiRoute, "access" | "path">): Record<str
       // the service sees more on some public reads.
       return route.path.startsWith("/api/") ? [{}, { serviceToken: [] }, { userJwt: [] }] : [];
     case "user":
+    case "signedIn":
       return [{ userJwt: [] }, { serviceToken: [] }];
     case "service":
       return [{ serviceToken: [] }];
     case "bridge":
       return [{ bridgeToken: [] }];
+    case "ticket":
+      return [{ feedTicket: [] }];
   }
 }
 
@@ -128,11 +140,17 @@ function operation(route: ApiRoute) {
   }
   const responses: Record<string, object> = {};
   for (const [status, description] of Object.entries(statusesOf(route))) {
+    // 101 Switching Protocols has no body: the connection becomes a WebSocket.
+    if (status === "101") {
+      responses[status] = { description };
+      continue;
+    }
     const ok = Number(status) < 300;
     const type = ok ? (route.produces ?? "application/json") : "application/json";
+    const json = type === "application/json";
     responses[status] = {
       description,
-      content: { [type]: { schema: ok ? (type === "application/json" ? { type: "object" } : { type: "string" }) : { $ref: "#/components/schemas/Error" } } },
+      content: { [type]: { schema: ok ? (json ? { type: "object" } : { type: "string" }) : { $ref: "#/components/schemas/Error" } } },
     };
   }
   return {

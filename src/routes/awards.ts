@@ -4,7 +4,7 @@ import { HttpError } from "../lib/errors";
 import { pageQuery, query, userId } from "../lib/validation";
 import { wallet } from "./wallets";
 
-const awardsQuery = pageQuery(100).extend({ user_id: userId.optional() });
+export const awardsQuery = pageQuery(100).extend({ user_id: userId.optional() });
 
 /**
  * Offer awards, newest first, read from the wallet that holds them: only

@@ -2,13 +2,13 @@
 // Public feeds need no credential; the awards feed takes a ticket in its URL.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { type AuthVars, bearer, sameSecret, signedIn } from "../lib/auth";
+import { authenticate, type AuthVars, service, signedIn } from "../lib/auth";
 import { HttpError } from "../lib/errors";
 import { mergedStats, prometheus } from "../lib/stats";
 import { checkTicket, issueTicket } from "../lib/tickets";
 import { parse } from "../lib/validation";
 
-const campaignId = z.uuid("not a campaign id");
+export const campaignId = z.uuid("not a campaign id");
 
 /** Forwards a WebSocket upgrade to a hub; `viewer` is set only by the Worker (a client's header is dropped). */
 function upgrade(c: Context, hub: { fetch(req: Request): Promise<Response> }, viewer?: string): Promise<Response> {
@@ -37,11 +37,7 @@ export const feeds = new Hono<{ Bindings: Env } & AuthVars>()
   // A user's ticket shows that user's awards; the service's shows everyone's.
   .post("/feeds/awards/tickets", signedIn, async (c) => c.json(await issueTicket(c.env, c.var.caller, "awards"), 201));
 
-/** Prometheus scrape, with the service token. */
-export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
-  const token = bearer(c);
-  if (token === null || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
-    throw new HttpError(401, "UNAUTHORIZED", "/metrics needs the service token");
-  }
-  return c.text(prometheus(await mergedStats(c.env)), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-});
+/** Prometheus scrape, with the service token: the same check as the operator's /api routes (a user token is 403). */
+export const metrics = new Hono<{ Bindings: Env } & AuthVars>().get("/", authenticate, service, async (c) =>
+  c.text(prometheus(await mergedStats(c.env)), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
+);

@@ -16,6 +16,8 @@ async function current(env: Env, raw: string) {
   return odds;
 }
 
+export const eventsQuery = pageQuery(100);
+
 // A stale version is not an error: the update is ignored, counted, and the
 // answer says so (200 with status STALE), so a redelivery is harmless to retry.
 export const odds = new Hono<{ Bindings: Env } & AuthVars>()
@@ -23,7 +25,7 @@ export const odds = new Hono<{ Bindings: Env } & AuthVars>()
     const outcome = await applyOdds(c.env, c.req.valid("json"));
     return c.json(outcome, outcome.status === "APPLIED" ? 201 : 200);
   })
-  .get("/events", query(pageQuery(100)), async (c) => {
+  .get("/events", query(eventsQuery), async (c) => {
     const { limit, cursor } = c.req.valid("query");
     return c.json(await oddsIndex(c.env).list(limit, cursor));
   })

@@ -17,7 +17,8 @@ export const budgetOf = (env: Env, id: string) => env.OFFER_BUDGET.getByName(id)
 /** Who made a change, for the versions list. Only the service writes over HTTP. */
 const SERVICE = "service";
 
-const listQuery = pageQuery(100).extend({ active: z.enum(["true", "false"]).optional() });
+export const listQuery = pageQuery(100).extend({ active: z.enum(["true", "false"]).optional() });
+export const versionsQuery = pageQuery(100);
 
 /**
  * Tells the offer's budget object the limits of a new version. Best effort: if
@@ -70,7 +71,7 @@ export const offers = new Hono<{ Bindings: Env } & AuthVars>()
     const { offer } = unwrap(await catalogue(c.env).deactivate(id, SERVICE), offerStatuses);
     return c.json(offer);
   })
-  .get("/:id/versions", service, query(pageQuery(100)), async (c) => {
+  .get("/:id/versions", service, query(versionsQuery), async (c) => {
     const id = parse(offerId, c.req.param("id"));
     const { limit, cursor } = c.req.valid("query");
     return c.json(unwrap(await catalogue(c.env).versions(id, limit, cursor), offerStatuses));

@@ -9,10 +9,16 @@ import { z } from "zod";
 import type { AuthVars } from "../lib/auth";
 import { type ApiRoute, openApiDocument } from "../lib/openapi";
 import { userId } from "../lib/validation";
+import { oddsEventId, oddsMessage } from "../lib/odds";
+import { offerCreate, offerPatch } from "../lib/offers";
+import * as awards from "./awards";
 import * as bets from "./bets";
 import * as campaigns from "./campaigns";
 import * as coupons from "./coupons";
+import * as feeds from "./feeds";
 import * as internal from "./internal";
+import * as odds from "./odds";
+import * as offers from "./offers";
 import * as wallets from "./wallets";
 
 const user = { user_id: userId };
@@ -23,6 +29,12 @@ const betId = {
 const shard = { shard: internal.shardNumber };
 const campaign = "3b0c4f1e-8a7d-4c55-9d1e-2f6a8b9c0d1e";
 const bet = "dXNlcl8x.0123456789abcdef0123456789abcdef"; // user_1's
+const offer = { id: offers.offerId };
+const event = { id: oddsEventId };
+const WEBSOCKET = {
+  101: "Switching Protocols: the connection is now the feed's WebSocket (docs/feeds.md)",
+  426: "`UPGRADE_REQUIRED`: connect with `Upgrade: websocket`",
+};
 const inOneYear = (days = 0) => new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 1 + days)).toISOString();
 
 export const API_ROUTES: ApiRoute[] = [
@@ -31,6 +43,14 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: "GET", path: "/api/docs", access: "public", tag: "meta", summary: "The rendered reference (Scalar, loaded from jsDelivr)",
     produces: "text/html", responses: { 200: "An HTML page" }, example: {},
+  },
+  {
+    method: "GET", path: "/api/config", access: "public", tag: "meta", summary: "What the web console needs: the currency money is shown in",
+    responses: { 200: "`{\"currency\":…}`" }, example: {},
+  },
+  {
+    method: "GET", path: "/metrics", access: "service", tag: "meta", summary: "Prometheus scrape of the live counters",
+    produces: "text/plain; version=0.0.4", responses: { 200: "Prometheus text exposition" }, example: {},
   },
 
   {
@@ -119,6 +139,13 @@ export const API_ROUTES: ApiRoute[] = [
   },
 
   {
+    method: "GET", path: "/api/wallets/:user_id/windows", access: "user", tag: "wallets",
+    summary: "Stake windows (the offers engine's gate), newest first; cursor = a window start in ms",
+    params: user, query: wallets.windowsQuery, responses: { 200: "`{\"windows\":[…],\"next_cursor\"?}`" },
+    example: { params: { user_id: "user_1" }, query: { limit: "5" } },
+  },
+
+  {
     method: "POST", path: "/api/bets", access: "user", rateLimited: true, idempotent: true, tag: "bets", summary: "Place a bet (holds the stake)",
     body: bets.placeBody, responses: { 201: "`{\"bet_id\":…,\"status\":\"ACCEPTED\",\"potential_win_cents\":…}`", 409: "`INSUFFICIENT_FUNDS`" },
     example: { body: { user_id: "user_1", event_id: "match-9", market: "1X2", selection: "HOME", stake_cents: 1000, odd_value: 2.35 } },
@@ -131,6 +158,93 @@ export const API_ROUTES: ApiRoute[] = [
     method: "POST", path: "/api/bets/:bet_id/settle", access: "service", idempotent: true, tag: "bets", summary: "Settle a bet",
     params: betId, body: bets.settleBody, responses: { 200: "The bet", 404: "`BET_NOT_FOUND`", 409: "`BET_ALREADY_SETTLED`" },
     example: { params: { bet_id: bet }, body: { result: "WON" } },
+  },
+
+  {
+    method: "POST", path: "/api/offers", access: "service", tag: "offers", summary: "Create a bonus offer (`active` defaults to true)",
+    body: offerCreate, responses: { 201: "The offer, version 1" },
+    example: {
+      body: { name: "Weekend boost", min_stake_cents: 500, bonus_pct: 0.1, max_bonus_cents: 2000, markets: ["1X2"], min_odds: 1.5, ends_at: inOneYear() },
+    },
+  },
+  {
+    method: "GET", path: "/api/offers", access: "public", tag: "offers", summary: "Offers, oldest first; `active=true` for the active ones",
+    query: offers.listQuery, responses: { 200: "`{\"offers\":[…],\"next_cursor\"?}`" }, example: { query: { limit: "10", active: "true" } },
+  },
+  {
+    method: "GET", path: "/api/offers/:id", access: "public", tag: "offers", summary: "An offer; the service also gets its budget usage",
+    params: offer, responses: { 200: "The offer", 404: "`NOT_FOUND`" }, example: { params: { id: "off_demo" } },
+  },
+  {
+    method: "PUT", path: "/api/offers/:id", access: "service", tag: "offers",
+    summary: "Change an offer: fields left out are kept, null clears an optional one; a new version when anything changed",
+    params: offer, body: offerPatch, responses: { 200: "The offer", 400: "Invalid input, or `ends_at` not after `starts_at`", 404: "`NOT_FOUND`" },
+    example: { params: { id: "off_demo" }, body: { bonus_pct: 0.2 } },
+  },
+  {
+    method: "DELETE", path: "/api/offers/:id", access: "service", tag: "offers", summary: "Deactivate an offer (its history is kept)",
+    params: offer, responses: { 200: "The offer, inactive", 404: "`NOT_FOUND`" }, example: { params: { id: "off_demo" } },
+  },
+  {
+    method: "GET", path: "/api/offers/:id/versions", access: "service", tag: "offers", summary: "An offer's versions, each with what changed and who changed it",
+    params: offer, query: offers.versionsQuery, responses: { 200: "`{\"versions\":[…],\"next_cursor\"?}`", 404: "`NOT_FOUND`" },
+    example: { params: { id: "off_demo" }, query: { limit: "10" } },
+  },
+  {
+    method: "GET", path: "/api/awards", access: "user", tag: "offers",
+    summary: "Offer awards credited, newest first: a user's own (user_id defaults to the token's user; the service names one)",
+    query: awards.awardsQuery, responses: { 200: "`{\"awards\":[…],\"next_cursor\"?}`" }, example: { query: { user_id: "user_1", limit: "10" } },
+  },
+
+  {
+    method: "POST", path: "/api/odds", access: "service", tag: "odds",
+    summary: "Apply an odds update (the `odds_updates` message; unknown fields are ignored)",
+    body: oddsMessage,
+    responses: { 200: "`{\"status\":\"STALE\",…}`: the version is not above the stored one; nothing changed", 201: "`{\"status\":\"APPLIED\",…}`" },
+    example: {
+      body: {
+        event_id: "match-9", home_team: "Lions", away_team: "Tigers", market: "1X2", odds: { home: "2.35", draw: "3.1", away: "2.9" },
+        updated_at: "2026-01-01T12:00:00Z", source: "feed-a", version: 1,
+      },
+    },
+  },
+  {
+    method: "GET", path: "/api/events", access: "public", tag: "odds", summary: "Events with odds, in the order first seen",
+    query: odds.eventsQuery, responses: { 200: "`{\"events\":[…],\"next_cursor\"?}`" }, example: { query: { limit: "10" } },
+  },
+  {
+    method: "GET", path: "/api/events/:id/markets", access: "public", tag: "odds", summary: "An event's markets and their versions",
+    params: event, responses: { 200: "`{\"event_id\":…,\"markets\":[…]}`", 404: "`NOT_FOUND`" }, example: { params: { id: "match-9" } },
+  },
+  {
+    method: "GET", path: "/api/events/:id/odds", access: "public", tag: "odds", summary: "An event's current odds in every market, exactly as sent",
+    params: event, responses: { 200: "The event's odds", 404: "`NOT_FOUND`" }, example: { params: { id: "match-9" } },
+  },
+
+  {
+    method: "GET", path: "/api/stats", access: "public", tag: "feeds", summary: "Live counters merged over the relay shards",
+    responses: { 200: "`{\"totals\":{…},\"per_second\":{…}}`" }, example: {},
+  },
+  {
+    method: "POST", path: "/api/feeds/awards/tickets", access: "signedIn", tag: "feeds",
+    summary: "A 60-second ticket for /ws/awards: a user's shows its own awards, the service's everyone's",
+    responses: { 201: "`{\"ticket\":…,\"expires_at\":…}`" }, example: {},
+  },
+  {
+    method: "GET", path: "/ws/odds", access: "public", tag: "feeds", summary: "WebSocket: odds changes as they are applied",
+    responses: WEBSOCKET, example: {},
+  },
+  {
+    method: "GET", path: "/ws/stats", access: "public", tag: "feeds", summary: "WebSocket: the live counters, once a second",
+    responses: WEBSOCKET, example: {},
+  },
+  {
+    method: "GET", path: "/ws/campaigns/:id", access: "public", tag: "feeds", summary: "WebSocket: a rain campaign's remaining packets",
+    params: { id: feeds.campaignId }, responses: WEBSOCKET, example: { params: { id: campaign } },
+  },
+  {
+    method: "GET", path: "/ws/awards", access: "ticket", tag: "feeds", summary: "WebSocket: offer awards, the ticket's viewer's (all for the service)",
+    responses: { ...WEBSOCKET, 401: "`UNAUTHORIZED`: no ticket, or one that is expired or for another feed" }, example: {},
   },
 
   {
@@ -173,7 +287,7 @@ export const apiDocument = () =>
     title: "rushgate",
     version: "0.1.0",
     description:
-      "Edge promotions engine: coupons, red-packet rain campaigns, wallets and bets. Errors are `{\"error\": CODE, \"message\": text}`; outcome endpoints answer `{\"status\": CODE, …}`. Money is integer minor units; times are ISO-8601 UTC.",
+      "Edge promotions engine: coupons, red-packet rain campaigns, wallets, bets, bonus offers and odds, with live feeds. Errors are `{\"error\": CODE, \"message\": text}`; outcome endpoints answer `{\"status\": CODE, …}`. Money is integer minor units; times are ISO-8601 UTC.",
   }));
 
 export const reference = new Hono<{ Bindings: Env } & AuthVars>()

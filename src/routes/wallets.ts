@@ -15,6 +15,7 @@ export const holdBody = z.strictObject({ amount_cents: amountCents, ref: ref.opt
 export const captureBody = z.strictObject({ amount_cents: amountCents.optional() });
 
 export const ledgerQuery = pageQuery(100);
+export const windowsQuery = pageQuery(20);
 
 export const wallet = (env: Env, user: string) => env.WALLET.getByName(user);
 
@@ -47,7 +48,7 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
     return c.json(await wallet(c.env, user).view());
   })
   // The user's stake windows (the offers engine's gate), newest first; cursor = a window start in ms.
-  .get("/:user_id/windows", query(pageQuery(20)), async (c) => {
+  .get("/:user_id/windows", query(windowsQuery), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { limit, cursor } = c.req.valid("query");
     return c.json(await wallet(c.env, user).windows(limit, cursor));

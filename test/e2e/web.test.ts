@@ -118,6 +118,11 @@ describe("web console", () => {
     await signIn(page, adminToken, "/coupons");
     expect(await page.evaluate(() => sessionStorage.getItem("rushgate.token"))).toBe(adminToken);
     expect(await page.evaluate(() => localStorage.getItem("rushgate.token"))).toBeNull();
+    // The API reference is linked from the console's header, and the link leads to the rendered page.
+    const reference = await page.locator("header.top").getByRole("link", { name: "API reference" }).getAttribute("href");
+    const docs = await fetch(new URL(reference!, worker.url));
+    expect([docs.status, docs.headers.get("content-type")]).toEqual([200, expect.stringMatching(/^text\/html/)]);
+    expect(await docs.text()).toContain("/api/openapi.json");
 
     // Coupons: create, claim as a user, page through the claimants.
     const coupon = `WEB_${run}`.toUpperCase();

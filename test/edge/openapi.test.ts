@@ -10,6 +10,7 @@ import { asUser } from "./auth-helpers";
 import { anonymous, bridgeAuth, call, raw, serviceAuth, unique } from "./helpers";
 
 type Operation = {
+  "x-access": string;
   security: Record<string, string[]>[];
   parameters?: { name: string; in: string; example?: string }[];
   requestBody?: { required: boolean; content: { "application/json": { example?: unknown } } };
@@ -44,14 +45,17 @@ function exampleRequest(path: string, op: Operation) {
   return { url: query.size ? `${url}?${query}` : url, headers, body };
 }
 
-/** The user an example acts as: named in the path, the body, or a bet id. */
-function actingUser(url: string, body: unknown): string {
+/** The user an example acts as: named in the path, the body, the query or a bet id; any user where any signed-in caller may call. */
+function actingUser(url: string, body: unknown, op: Operation): string {
   const fromBody = (body as { user_id?: string } | undefined)?.user_id;
   if (fromBody) return fromBody;
+  const fromQuery = new URL(url, "http://x").searchParams.get("user_id");
+  if (fromQuery) return fromQuery;
   const wallet = /\/api\/(?:wallets|campaigns\/[^/]+\/openings)\/([^/?]+)/.exec(url)?.[1];
   if (wallet) return decodeURIComponent(wallet);
   const bet = /\/api\/bets\/([^./]+)\./.exec(url)?.[1];
   if (bet) return atob(bet.replace(/-/g, "+").replace(/_/g, "/"));
+  if (op["x-access"] === "signedIn") return "user_1";
   throw new Error(`no user in ${url}`);
 }
 
@@ -71,8 +75,8 @@ describe("the OpenAPI document", () => {
     expect(documented.length).toBe(new Set(documented).size);
   });
 
-  it("declares the three bearer schemes, and every operation uses only them", () => {
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["bridgeToken", "serviceToken", "userJwt"]);
+  it("declares the three bearer schemes and the feed ticket, and every operation uses only them", () => {
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["bridgeToken", "feedTicket", "serviceToken", "userJwt"]);
     for (const { op } of operations()) for (const s of op.security) for (const k of Object.keys(s)) expect(doc.components.securitySchemes).toHaveProperty(k);
   });
 
@@ -93,8 +97,9 @@ describe("the OpenAPI document", () => {
       const where = `${method} ${path}`;
       const statuses = Object.keys(op.responses).map(Number);
       const req = exampleRequest(path, op);
+      let url = req.url;
       const send = (auth: Record<string, string>, extra: Record<string, string> = {}) =>
-        raw(method, req.url, req.body, { ...req.headers, ...auth, ...extra });
+        raw(method, url, req.body, { ...req.headers, ...auth, ...extra });
 
       const open = op.security.length === 0 || op.security.some((s) => Object.keys(s).length === 0);
       const none = await send(anonymous, { "idempotency-key": unique("key") });
@@ -107,8 +112,15 @@ describe("the OpenAPI document", () => {
       } else if (has(op.security, "bridgeToken")) {
         expect((await send(serviceAuth)).status, `${where} with the service token`).toBe(401);
         main = bridgeAuth;
+      } else if (has(op.security, "feedTicket")) {
+        // A ticket in the URL, from the route that issues them; a bearer token is no substitute.
+        expect((await send(serviceAuth)).status, `${where} with the service token`).toBe(401);
+        const issued = await call("POST", "/api/feeds/awards/tickets");
+        expect(issued.status).toBe(201);
+        url = `${url}${url.includes("?") ? "&" : "?"}ticket=${encodeURIComponent(issued.body.ticket)}`;
+        main = anonymous;
       } else if (has(op.security, "userJwt")) {
-        main = await asUser(actingUser(req.url, req.body));
+        main = await asUser(actingUser(req.url, req.body, op));
       } else if (has(op.security, "serviceToken")) {
         const user = await asUser("user_1");
         expect([(await send(user)).status, statuses.includes(403)], `${where} with a user token`).toEqual([403, true]);

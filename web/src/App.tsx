@@ -42,6 +42,10 @@ export function App() {
           ))}
         </nav>
         <div className="who">
+          {/* A page the Worker serves, not a console route: a plain link, in a new tab. */}
+          <a className="link" href="/api/docs" target="_blank" rel="noopener">
+            API reference
+          </a>
           <span>{session.kind === "service" ? "operator" : `user ${session.userId}`}</span>
           <button
             type="button"
@@ -126,6 +130,9 @@ function SignIn() {
           {busy ? "Checking…" : "Sign in"}
         </button>
       </form>
+      <p>
+        <a href="/api/docs">API reference</a> (OpenAPI: <code>/api/openapi.json</code>)
+      </p>
     </main>
   );
 }
