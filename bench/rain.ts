@@ -1,16 +1,15 @@
 // npm run bench:rain — one red-packet campaign of 1,000,000 packets per shard
-// count (1, 4 and 16), opened by a new user per request under 32 connections,
-// against the runtime's ceiling measured the same way in the same run.
-//
-// Interleaved rounds of BENCH_SECONDS / BENCH_ROUNDS seconds each (lib/rounds.ts).
-import { build, cores, startCeiling, startRushgate, table } from "./lib/runtime.ts";
-import { interleave } from "./lib/rounds.ts";
+// count (1 and 16), opened by a new user per request under 32 connections, on
+// `workerd serve`, beside the constant-JSON Worker in the same interleaved
+// rounds of BENCH_SECONDS / BENCH_ROUNDS seconds each (lib/rounds.ts).
+import { interleave, ratio, rows, table } from "./lib/rounds.ts";
+import * as servers from "./lib/servers.ts";
 
 const connections = 32;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const slice = Math.max(1, Math.round(seconds / rounds));
-const shardCounts = [1, 4, 16];
+const shardCounts = (process.env.BENCH_SHARDS ?? "1,16").split(",").map(Number);
 const inventory: Record<string, number> = { "1": 600_000, "5": 300_000, "20": 90_000, "100": 9_000, "888": 1_000 };
 const packets = Object.values(inventory).reduce((a, b) => a + b, 0);
 // A new user per request: `{i}` restarts in every load process, so each round has its own prefix.
@@ -18,16 +17,16 @@ const openBody = (round: number) => `{"user_id":"r${round}-user-{i}"}`;
 
 type View = { opened: number; remaining: number; shards: number; inventory: Record<string, { total: number; opened: number }> };
 
-build();
-const ceiling = await startCeiling();
-const app = await startRushgate();
+const ceiling = await servers.startConstant();
+const app = await servers.startRushgate();
 const api = (path: string) => new URL(path, app.url);
+const headers = { "content-type": "application/json", ...servers.adminHeaders };
 
 async function createCampaign(shards: number): Promise<string> {
   const now = Date.now();
   const res = await fetch(api("/api/campaigns"), {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     body: JSON.stringify({
       name: `bench ${shards}`,
       start_time: new Date(now - 3_600_000).toISOString(),
@@ -48,18 +47,22 @@ const open = (url: URL, path: string, round: number) => ({
   method: "POST" as const,
   path,
   body: openBody(round),
+  headers: servers.adminHeaders,
   connections,
   seconds: slice,
 });
 const trialName = (shards: number) => `opens, ${shards} shard${shards > 1 ? "s" : ""}`;
-const { rows, results } = await interleave(
-  { name: "ceiling: constant-JSON Worker", spec: (round) => open(ceiling.url, "/api/campaigns/x/open", round) },
-  shardCounts.map((shards) => ({
-    name: trialName(shards),
-    spec: (round: number) => open(app.url, `/api/campaigns/${ids.get(shards)}/open`, round),
-  })),
+const constant = "constant-JSON Worker";
+const measured = await interleave(
+  [
+    { name: constant, procs: ceiling.procs, spec: (round) => open(ceiling.url, "/api/campaigns/x/open", round) },
+    ...shardCounts.map((shards) => ({
+      name: trialName(shards),
+      procs: app.procs,
+      spec: (round: number) => open(app.url, `/api/campaigns/${ids.get(shards)}/open`, round),
+    })),
+  ],
   rounds,
-  "opens/s",
 );
 await ceiling.stop();
 
@@ -67,15 +70,15 @@ await ceiling.stop();
 const checks: string[] = [];
 let allOk = true;
 for (const shards of shardCounts) {
-  const runs = results.get(trialName(shards))!;
-  const view = (await (await fetch(api(`/api/campaigns/${ids.get(shards)}`))).json()) as View;
+  const runs = measured.get(trialName(shards))!.runs;
+  const view = (await (await fetch(api(`/api/campaigns/${ids.get(shards)}`), { headers })).json()) as View;
   const status: Record<string, number> = {};
   let errors = 0;
   for (const result of runs) {
     errors += result.errors;
     for (const [code, n] of Object.entries(result.status)) status[code] = (status[code] ?? 0) + n;
   }
-  // autocannon stops counting at each deadline with up to one request per connection
+  // wrk stops counting at each deadline with up to one request per connection
   // still in flight; those opens land in the store but their 200s go unread.
   const ok200 = status["200"] ?? 0;
   const slack = connections * rounds;
@@ -99,13 +102,20 @@ for (const shards of shardCounts) {
   );
 }
 await app.stop();
+servers.cleanup();
 
-console.log(
-  `\nbench:rain — workerd via Miniflare, request logging off, ${cores()} cores, ${connections} connections, ` +
-    `${packets.toLocaleString("en-US")} packets per campaign, median of ${rounds} interleaved rounds of ${slice} s ` +
-    `(ratio: median of each round's opens/s ÷ that round's ceiling)\n`,
-);
-console.log(table(rows));
-console.log("");
-for (const line of checks) console.log(line);
+const most = Math.max(...shardCounts);
+console.log(`### Red-packet rain (\`npm run bench:rain\`)
+
+wrk, ${connections} connections, ${packets.toLocaleString("en-US")} packets per campaign, a new user per open, ${rounds} interleaved rounds of ${slice} s; medians.
+
+${table(rows(measured, constant, "opens/s"))}
+
+| ratio (median of per-round ratios) | measured | target |
+| --- | --- | --- |
+| opens/s, ${most} shards ÷ 1 shard | ${ratio(measured, trialName(most), trialName(1)).toFixed(2)} | ≥ 0.8 |
+
+Invariants after the load:
+${checks.map((c) => `- ${c}`).join("\n")}
+`);
 if (!allOk) process.exit(1);

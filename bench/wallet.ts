@@ -1,10 +1,10 @@
 // npm run bench:wallet — bets/s against one wallet and across 1,000 wallets, each
-// under 32 connections, against the runtime's ceiling measured the same way in the
-// same run (interleaved rounds, lib/rounds.ts). Every request is a new bet (a
-// unique Idempotency-Key), a write.
+// under 32 connections, on `workerd serve`, beside claims on one hot coupon, the
+// constant-JSON Worker and Miniflare's (the old ceiling) in the same interleaved
+// rounds (lib/rounds.ts). Every request is a new bet (a unique Idempotency-Key), a write.
 import type { LoadSpec } from "./lib/load.ts";
-import { interleave, total } from "./lib/rounds.ts";
-import { build, cores, startCeiling, startRushgate, table } from "./lib/runtime.ts";
+import { interleave, ratio, rows, table, total } from "./lib/rounds.ts";
+import * as servers from "./lib/servers.ts";
 
 const connections = 32;
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -23,15 +23,16 @@ const bets = (url: URL, user: string, keyPrefix: string): LoadSpec => ({
   method: "POST",
   path: "/api/bets",
   body: betBody(user),
-  headers: { "idempotency-key": `${keyPrefix}{i}` },
+  headers: { "idempotency-key": `${keyPrefix}{i}`, ...servers.adminHeaders },
   connections,
   seconds: slice,
 });
 
-build();
-const ceiling = await startCeiling();
-const app = await startRushgate();
-const api = (path: string, init?: RequestInit) => fetch(new URL(path, app.url), init);
+const ceiling = await servers.startConstant();
+const miniflare = await servers.startMiniflareConstant();
+const app = await servers.startRushgate();
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(new URL(path, app.url), { ...init, headers: { ...servers.adminHeaders, ...(init.headers as Record<string, string>) } });
 async function fund(user: string, amount_cents: number): Promise<void> {
   const res = await api(`/api/wallets/${user}/deposits`, {
     method: "POST",
@@ -47,17 +48,43 @@ const users = Array.from({ length: wallets }, (_, i) => `user_${i}`);
 await fund("hot", hotFunds);
 for (let i = 0; i < users.length; i += 50) await Promise.all(users.slice(i, i + 50).map((u) => fund(u, walletFunds)));
 
+const created = await api("/api/coupons", {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ name: "BENCH_HOT", amount: 10_000_000 }),
+});
+if (created.status !== 201) throw new Error(`create failed: ${created.status}`);
+
+const constant = "constant-JSON Worker";
+const oldCeiling = "Miniflare, constant-JSON Worker (the old ceiling)";
+const claimsRun = "claims on one hot coupon";
 const hotRun = `bets on one wallet`;
 const spreadRun = `bets across ${wallets} wallets`;
-const { rows, results } = await interleave(
-  { name: "ceiling: constant-JSON Worker", spec: (round) => bets(ceiling.url, "user_{i%1000}", `c${round}-`) },
+const measured = await interleave(
   [
-    { name: hotRun, spec: (round) => bets(app.url, "hot", `a${round}-`) },
-    { name: spreadRun, spec: (round) => bets(app.url, "user_{i%1000}", `b${round}-`) },
+    { name: constant, procs: ceiling.procs, spec: (round) => bets(ceiling.url, "user_{i%1000}", `c${round}-`) },
+    { name: oldCeiling, procs: miniflare.procs, spec: (round) => bets(miniflare.url, "user_{i%1000}", `m${round}-`) },
+    {
+      name: claimsRun,
+      procs: app.procs,
+      spec: (round) => ({
+        url: app.url.href,
+        method: "POST",
+        path: "/api/coupons/claim",
+        body: `{"user_id":"r${round}-u{i}","coupon_name":"BENCH_HOT"}`,
+        headers: servers.adminHeaders,
+        connections,
+        seconds: slice,
+      }),
+    },
+    { name: hotRun, procs: app.procs, spec: (round) => bets(app.url, "hot", `a${round}-`) },
+    { name: spreadRun, procs: app.procs, spec: (round) => bets(app.url, "user_{i%1000}", `b${round}-`) },
   ],
   rounds,
 );
 await ceiling.stop();
+await miniflare.stop();
+const results = new Map([...measured].map(([k, m]) => [k, m.runs]));
 
 // Invariants after the load: held = stake × bets accepted (none is settled),
 // posted untouched, available ≥ 0; and bets accepted = the 201s read, give or take
@@ -79,12 +106,21 @@ const checks = [
   check(`${wallets} wallets`, spreadRun, await Promise.all(users.map(cash)), walletFunds),
 ];
 await app.stop();
+servers.cleanup();
 
-console.log(
-  `\nbench:wallet — workerd via Miniflare, request logging off, ${cores()} cores, ${connections} connections, ` +
-    `median of ${rounds} interleaved rounds of ${slice} s (ratio: median of each round's bets/s ÷ that round's ceiling)\n`,
-);
-console.log(table(rows));
-console.log("");
-for (const c of checks) console.log(`invariant (${c.name}) held = stake × bets, available ≥ 0, bets = 201s ± in flight: ${c.detail} → ${c.ok ? "OK" : "VIOLATED"}`);
+console.log(`### Bets (\`npm run bench:wallet\`)
+
+wrk, ${connections} connections, ${rounds} interleaved rounds of ${slice} s; medians. Every bet a new Idempotency-Key, stake ${stake} at 2.5; wallets funded far beyond what a run stakes.
+
+${table(rows(measured, constant))}
+
+| ratio (median of per-round ratios) | measured | target |
+| --- | --- | --- |
+| bets on one wallet ÷ claims on one coupon | ${ratio(measured, hotRun, claimsRun).toFixed(2)} | ≥ 0.5 |
+| bets across ${wallets} wallets ÷ bets on one wallet | ${ratio(measured, spreadRun, hotRun).toFixed(2)} | report |
+| bets across ${wallets} wallets ÷ Miniflare constant JSON (the old ceiling) | ${ratio(measured, spreadRun, oldCeiling).toFixed(2)} | > 0.06 |
+
+Invariants after the load:
+${checks.map((c) => `- (${c.name}) held = stake × bets, available ≥ 0, bets = 201s ± in flight: ${c.detail} → ${c.ok ? "OK" : "VIOLATED"}`).join("\n")}
+`);
 if (!checks.every((c) => c.ok)) process.exit(1);

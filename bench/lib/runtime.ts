@@ -1,3 +1,4 @@
+// Miniflare-driven workerd, used by test/node/bridge.test.ts (the benchmarks run on `workerd serve`, lib/servers.ts).
 // Starts Workers locally on the leanest runtime: workerd driven by Miniflare, with
 // request logging off, Durable Objects persisted to a temp dir on disk.
 import { execFileSync } from "node:child_process";

@@ -2,8 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { StoredEvent } from "../lib/actor";
 import type { PullResult, RelayEntry } from "../lib/bridge-wire";
 import type { Envelope } from "../lib/envelope";
+import { Lease, leaseMigration, type LeaseOutcome } from "../lib/lease";
+import { Forwarder, forwardMigration } from "../lib/feed-forward";
 import { migrate } from "../lib/migrations";
 import { toEnvelope } from "../lib/outbox";
+import { addCounts, type Counts, type FailureKind, readCounts, statsMigration, sumCounts } from "../lib/stats";
 
 // Six columns a row, under the 100 bound parameters a statement may have.
 const ROWS_PER_INSERT = 16;
@@ -24,10 +27,15 @@ export { relayFor, relayShard, relayShards } from "../lib/relays";
 export class Relay extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private waiters: (() => void)[] = [];
+  private readonly lease: Lease;
+  /** Forwards committed events to the live feeds (src/lib/feed-forward.ts). */
+  private readonly feeds: Forwarder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.lease = new Lease(this.sql);
+    this.feeds = new Forwarder(this.sql, env, ctx.id.name ?? ctx.id.toString(), (after, limit) => this.read(after, limit));
     ctx.blockConcurrencyWhile(async () =>
       migrate(ctx.storage, [
         {
@@ -45,6 +53,9 @@ export class Relay extends DurableObject<Env> {
             CREATE TABLE high_water (aggregate TEXT PRIMARY KEY, seq INTEGER NOT NULL);
           `,
         },
+        { id: "relay-2", sql: leaseMigration.sql },
+        statsMigration,
+        forwardMigration,
       ]),
     );
   }
@@ -78,26 +89,55 @@ export class Relay extends DurableObject<Env> {
           seq,
         );
       }
+      // Live stats count each event here, once, with the log row (src/lib/stats.ts).
+      addCounts(this.sql, sumCounts(fresh), Date.now());
     });
     for (const wake of this.waiters.splice(0)) wake();
+    void this.feeds.kick();
     return fresh.length;
+  }
+
+  /**
+   * RPC for the bridge: the shard's lease (see lib/lease.ts). One bridge drains
+   * a shard at a time; a survivor takes over once the owner's lease lapses.
+   */
+  acquireLease(holder: string, ttlMs: number): LeaseOutcome {
+    return this.lease.acquire(holder, ttlMs, Date.now());
+  }
+
+  /** RPC: gives the lease up (a bridge stopping cleanly), so another takes over at once. */
+  releaseLease(token: number): boolean {
+    return this.lease.release(token);
   }
 
   /**
    * RPC for the bridge: trims everything up to `ack`, then returns entries after
    * it. With nothing to return it waits up to `waitMs` for an append.
+   *
+   * `token` is the bridge's lease: a pull under a lease another bridge has since
+   * taken is fenced (nothing trimmed, nothing returned), so a stale owner can
+   * neither acknowledge nor deliver. A pull without a token works only while
+   * nobody holds a live lease. A valid pull renews the lease.
    */
-  async pull(ack: number, limit: number, waitMs: number): Promise<PullResult<StoredEvent>> {
-    this.sql.exec("DELETE FROM log WHERE pos <= ?", ack);
+  async pull(ack: number, limit: number, waitMs: number, token?: number): Promise<PullResult<StoredEvent>> {
+    const held = this.lease.check(token, Date.now());
+    if (!held.ok) return { entries: [], cursor: ack, fenced: held.current };
+    // Entries the feeds have not had yet stay in the log.
+    this.sql.exec("DELETE FROM log WHERE pos <= ?", Math.min(ack, this.feeds.cursor));
+    void this.feeds.kick();
     let entries = this.read(ack, limit);
-    if (!entries.length && waitMs > 0) {
+    // Wait no longer than half the lease, so the owner renews it in time.
+    const wait = Math.min(waitMs, held.ttl_ms / 2);
+    if (!entries.length && wait > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
+        const timer = setTimeout(resolve, wait);
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();
         });
       });
+      const still = this.lease.check(token, Date.now());
+      if (!still.ok) return { entries: [], cursor: ack, fenced: still.current };
       entries = this.read(ack, limit);
     }
     return { entries, cursor: entries.at(-1)?.pos ?? ack };
@@ -114,5 +154,20 @@ export class Relay extends DurableObject<Env> {
       .exec<LogRow>("SELECT pos, type, aggregate, seq, time, data FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
       .toArray()
       .map((r) => ({ pos: r.pos, event: toEnvelope(r) as StoredEvent }));
+  }
+
+  /** RPC: forwards what the feeds have not had yet, and resolves when done (tests, benchmarks). */
+  forward(): Promise<void> {
+    return this.feeds.kick();
+  }
+
+  /** RPC: this shard's live-stats counters (totals and the second before `nowMs`). */
+  stats(nowMs: number): { totals: Counts; per_second: Counts } {
+    return readCounts(this.sql, nowMs);
+  }
+
+  /** RPC: counts failures that are not events (5xx answers, the bridge's retries and dead letters). */
+  countFailure(kind: FailureKind, n: number): void {
+    this.ctx.storage.transactionSync(() => addCounts(this.sql, { [`failures_${kind}`]: n }, Date.now()));
   }
 }

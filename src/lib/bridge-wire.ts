@@ -5,7 +5,12 @@ import type { Envelope } from "./envelope.js";
 
 /** A relay log entry: its position in the shard's log, and the event. */
 export type RelayEntry<E = Envelope> = { pos: number; event: E };
-export type PullResult<E = Envelope> = { entries: RelayEntry<E>[]; cursor: number };
+/** A relay shard's lease (src/lib/lease.ts): who drains the shard, under which fencing token, until when. */
+export type LeaseState = { holder: string; token: number; expires_at: string; ttl_ms: number };
+export type LeaseOutcome = ({ status: "GRANTED" } | { status: "HELD" }) & LeaseState;
+
+/** `fenced`: the pull's lease token is no longer the shard's (another bridge took over); nothing was trimmed. */
+export type PullResult<E = Envelope> = { entries: RelayEntry<E>[]; cursor: number; fenced?: LeaseState | null };
 
 /** One inbound Kafka message, as the bridge hands it to the ingest endpoint. */
 export type IngestMessage = {

@@ -39,6 +39,10 @@ export const TOPICS = {
   /** The original offers engine's topics (outbound, in its shapes). */
   betQualified: "events.bet_qualified",
   offerAwarded: "events.offer_awarded",
+  /** The sports-bet system's odds (inbound), applied by the Odds actors. */
+  oddsUpdates: "odds_updates",
+  /** Odds updates rushgate applied (outbound; never odds_updates, which the bridge consumes). */
+  odds: "odds.events",
   /** Where an event with no topic would be parked; every catalogued type has one. */
   unrouted: "unrouted.events",
 } as const;
@@ -48,11 +52,11 @@ export const COUPON_REQUEST_TOPICS = ["coupon.create.req", "coupon.claim.req", "
 export type CouponRequestTopic = (typeof COUPON_REQUEST_TOPICS)[number];
 
 /** The topics of rushgate's own events (one per aggregate kind of topic). */
-export const EVENT_TOPICS = [TOPICS.coupon, TOPICS.campaign, TOPICS.wallet, TOPICS.bet, TOPICS.offer] as const;
+export const EVENT_TOPICS = [TOPICS.coupon, TOPICS.campaign, TOPICS.wallet, TOPICS.bet, TOPICS.offer, TOPICS.odds] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** What the bridge consumes and hands to the Worker. */
-export const INBOUND_TOPICS = [TOPICS.betPlaced, TOPICS.offersRules, ...COUPON_REQUEST_TOPICS] as const;
+export const INBOUND_TOPICS = [TOPICS.betPlaced, TOPICS.offersRules, ...COUPON_REQUEST_TOPICS, TOPICS.oddsUpdates] as const;
 
 // ---- shared field shapes ----
 
@@ -93,7 +97,7 @@ const posting = { ledger_seq: z.number().int(), entry: ledgerEntry };
 
 // ---- the catalogue ----
 
-export type AggregateKind = "coupon" | "campaign" | "wallet" | "offers" | "kafka";
+export type AggregateKind = "coupon" | "campaign" | "wallet" | "offers" | "odds" | "kafka";
 
 type Spec = {
   /** Which actors emit it: the aggregate is `${aggregate}:${actor name}`. */
@@ -358,6 +362,23 @@ export const CATALOGUE = {
         ts: Date.parse(d.awarded_at),
       }),
     },
+  },
+  "odds.updated": {
+    aggregate: "odds",
+    topic: TOPICS.odds,
+    // ORIGINAL SHAPE: the sports-bet system's odds_updates message, as applied
+    // (odds are decimal strings exactly as sent; `draw` is null where there is none).
+    about: "an odds update was applied (aggregate `odds:{event_id}`); ORIGINAL SHAPE of odds_updates; stale versions emit nothing",
+    data: z.object({
+      event_id: text,
+      home_team: text,
+      away_team: text,
+      market: text,
+      odds: z.object({ home: text, draw: text.nullable(), away: text }),
+      updated_at: at,
+      source: text,
+      version: z.number().int(),
+    }),
   },
   "bet.placed_external": {
     aggregate: "kafka",

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
+import { HttpError } from "../lib/errors";
 import { fromRuleMessage } from "../lib/offer-rules";
 import { offerPatch } from "../lib/offers";
 import { TOPICS } from "../lib/events";
@@ -11,6 +12,7 @@ import { jsonBody, label, parse, userId } from "../lib/validation";
 import { oddsE4 } from "../lib/stake-gate";
 import { MAX_AMOUNT } from "../actors/wallet";
 import { wallet } from "./wallets";
+import { oddsMessage } from "../lib/odds";
 import {
   couponRequestTopics,
   errorReply,
@@ -20,12 +22,21 @@ import {
   type Reply,
 } from "./coupon-protocol";
 import { catalogue, offerId, pushBudget } from "./offers";
+import { applyOdds } from "./odds";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(500),
   wait_ms: z.number().int().min(0).max(25_000).default(0),
+  /** The bridge's lease token for this shard (see POST /relay/:shard/lease). */
+  token: z.number().int().min(1).optional(),
 });
+
+const leaseBody = z.object({
+  holder: z.string().min(1).max(128),
+  ttl_ms: z.number().int().min(1000).max(60_000),
+});
+const releaseBody = z.object({ token: z.number().int().min(1) });
 
 const ingestBody = z.object({
   /** `abandon`: the bridge gave up on these after its last retry. */
@@ -52,6 +63,12 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
   if (topic === TOPICS.betPlaced) return placedOutside(env, value, id ?? null);
   if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
+  if (topic === TOPICS.oddsUpdates) {
+    const msg = oddsMessage.safeParse(value);
+    if (!msg.success) return { ok: false, error: `odds_updates: ${msg.error.issues[0]?.path.join(".")}: ${msg.error.issues[0]?.message}` };
+    await applyOdds(env, msg.data); // a stale version is ignored and counted, not an error
+    return { ok: true };
+  }
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
@@ -146,8 +163,22 @@ export const internal = new Hono<{ Bindings: Env }>()
   })
   .post("/relay/:shard/pull", jsonBody(pullBody), async (c) => {
     const shard = shardParam(c.env, c.req.param("shard"));
-    const { ack, limit, wait_ms } = c.req.valid("json");
-    return c.json(await relayShard(c.env, shard).pull(ack, limit, wait_ms));
+    const { ack, limit, wait_ms, token } = c.req.valid("json");
+    const result = await relayShard(c.env, shard).pull(ack, limit, wait_ms, token);
+    if (result.fenced !== undefined) {
+      const by = result.fenced ? `bridge ${result.fenced.holder} (token ${result.fenced.token})` : "nobody";
+      throw new HttpError(409, "LEASE_LOST", `shard ${shard} is leased by ${by}`);
+    }
+    return c.json(result);
+  })
+  .post("/relay/:shard/lease", jsonBody(leaseBody), async (c) => {
+    const shard = shardParam(c.env, c.req.param("shard"));
+    const { holder, ttl_ms } = c.req.valid("json");
+    return c.json(await relayShard(c.env, shard).acquireLease(holder, ttl_ms));
+  })
+  .post("/relay/:shard/lease/release", jsonBody(releaseBody), async (c) => {
+    const shard = shardParam(c.env, c.req.param("shard"));
+    return c.json({ released: await relayShard(c.env, shard).releaseLease(c.req.valid("json").token) });
   })
   .post("/ingest", jsonBody(ingestBody), async (c) => {
     const { messages, abandon } = c.req.valid("json");

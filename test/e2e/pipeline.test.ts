@@ -58,6 +58,7 @@ async function stop(name: string, signal: NodeJS.Signals): Promise<number | stri
 }
 
 const bridgeEnv = () => ({
+  ...kafka.groupEnv,
   WORKER_URL: workerUrl,
   BRIDGE_TOKEN: token,
   KAFKA_BROKERS: kafka.brokers.join(","),
@@ -67,10 +68,12 @@ const bridgeEnv = () => ({
   PULL_WAIT_MS: "500",
 });
 const archiverEnv = () => ({
+  ...kafka.groupEnv,
   KAFKA_BROKERS: kafka.brokers.join(","),
   ARCHIVER_GROUP_ID: `archiver-${run}`,
   ARCHIVE_DIR: archiveDir,
   ARCHIVE_SCHEMA: archiveSchema,
+  ARCHIVER_PORT: "0",
   DATABASE_URL: process.env.DATABASE_URL ?? "",
 });
 const startBridge = () => start("bridge", [process.execPath, "workers/kafka-bridge/index.ts"], bridgeEnv());
@@ -181,10 +184,20 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
     const walletAggregate = `wallet:${user}`;
     const ids = (seen: Seen[], key: string) =>
       new Set(seen.filter((s) => s.message.key?.toString() === key).map((s) => headerOf(s.message, "event-id")));
+    // The wallet's events, as produced: on wallet.events and bet.events, keyed by its aggregate.
+    // Settling is the last thing the wallet did, and its bet.settled its last event, so the
+    // stream is complete once bet.settled and every seq before it have arrived.
+    const walletSeqsIn = (seen: Seen[]) => {
+      const mine = seen.filter((s) => s.message.key?.toString() === walletAggregate);
+      const settled = mine.find((s) => headerOf(s.message, "event-type") === "bet.settled");
+      const seqs = new Set(mine.map((s) => Number(headerOf(s.message, "seq"))));
+      const last = settled ? Number(headerOf(settled.message, "seq")) : 0;
+      return { mine, last, complete: last > 0 && Array.from({ length: last }, (_, i) => i + 1).every((q) => seqs.has(q)) };
+    };
     const seen = await consumeUntil(
       kafka.brokers,
-      ["coupon.events", "bet.events"],
-      (s) => ids(s, couponAggregate).size >= claims + 1 && ids(s, walletAggregate).size >= 4,
+      ["coupon.events", "bet.events", "wallet.events"],
+      (s) => ids(s, couponAggregate).size >= claims + 1 && walletSeqsIn(s).complete,
       90_000,
     );
     expect(ids(seen, couponAggregate).size).toBe(claims + 1);
@@ -200,6 +213,13 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
       .filter((s) => s.topic === "bet.events" && s.message.key?.toString() === walletAggregate)
       .map((s) => headerOf(s.message, "event-type"));
     expect(new Set(betTypes)).toEqual(new Set(["bet.placed", "bet.settled"]));
+    const produced = walletSeqsIn(seen);
+    expect(produced.complete).toBe(true);
+    // What the HTTP calls above did: one deposit, three bets placed, one settled.
+    const typesProduced = new Map<string, string>(produced.mine.map((s) => [headerOf(s.message, "event-id")!, headerOf(s.message, "event-type")!]));
+    const howMany = (type: string) => [...typesProduced.values()].filter((t) => t === type).length;
+    expect([howMany("wallet.deposited"), howMany("bet.placed"), howMany("bet.settled")]).toEqual([1, 3, 1]);
+    expect(typesProduced.size).toBe(produced.last); // ids 1..last, each once
 
     // Awards reach events.offer_awarded in the original shape (minor units, ts epoch ms).
     const awardSeen = await consumeUntil(kafka.brokers, ["events.offer_awarded"], (s) => s.filter((x) => x.message.key?.toString() === awardee).length >= 2, 90_000);
@@ -236,13 +256,16 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
       expect(betRows.map((b) => b.bet_id).sort()).toEqual([...placed].sort());
       const won = await archive.db.select().from(bets).where(and(eq(bets.bet_id, placed[0]!)));
       expect(won[0]).toMatchObject({ status: "settled", result: "WON", stake_cents: 500, payout_cents: 1250, potential_win_cents: 1250 });
+      // The archive holds exactly the wallet events that were produced: same ids, same types, once each.
       const walletRows = await archive.db
-        .select({ n: sql<number>`count(*)::int` })
+        .select({ id: events.event_id, type: events.type })
         .from(events)
-        .where(eq(events.aggregate, walletAggregate));
-      const walletSeqs = await archive.db.select({ seq: events.seq }).from(events).where(eq(events.aggregate, walletAggregate)).orderBy(events.seq);
-      expect(walletRows[0]!.n).toBe(walletSeqs.length);
-      expect(walletSeqs.map((r) => r.seq)).toEqual(Array.from({ length: walletSeqs.length }, (_, i) => i + 1));
+        .where(eq(events.aggregate, walletAggregate))
+        .orderBy(events.seq);
+      expect(walletRows.length).toBeGreaterThanOrEqual(5);
+      expect(walletRows.map((r) => [r.id, r.type])).toEqual(
+        Array.from({ length: produced.last }, (_, i) => `${walletAggregate}:${i + 1}`).map((id) => [id, typesProduced.get(id)]),
+      );
       const outside = await archive.db
         .select({ data: events.data })
         .from(events)

@@ -6,7 +6,8 @@ import { app } from "../../src/index";
 import { asUser, credentials } from "./auth-helpers";
 import { anonymous, call, deposit, get, post, raw, send, unique } from "./helpers";
 
-type Access = "public" | "service" | "self";
+// signedIn: any user or the service (a feed ticket names whoever asked).
+type Access = "public" | "service" | "self" | "signedIn";
 type Route = { method: string; path: string; body?: unknown; access: Access };
 
 const HOUR = 3_600_000;
@@ -16,6 +17,18 @@ let campaign: string;
 let betId: string;
 let holdId: string;
 let offer: string;
+let oddsEvent: string;
+let oddsVersion = 1;
+const oddsBody = () => ({
+  event_id: oddsEvent,
+  home_team: "H",
+  away_team: "A",
+  market: "1X2",
+  odds: { home: "2.5", draw: "3", away: "2.9" },
+  updated_at: "2026-01-01T00:00:00Z",
+  source: "s",
+  version: ++oddsVersion,
+});
 
 beforeAll(async () => {
   victim = unique("victim");
@@ -33,6 +46,8 @@ beforeAll(async () => {
   betId = (await send("/api/bets", bet)).body.bet_id;
   holdId = (await send(`/api/wallets/${victim}/holds`, { amount_cents: 50 })).body.hold_id;
   offer = (await post("/api/offers", { name: "victim offer", min_stake_cents: 100, bonus_pct: 0.1 })).body.id;
+  oddsEvent = unique("ODDS");
+  expect((await post("/api/odds", oddsBody())).status).toBe(201);
 });
 
 /** Every route the Worker serves, with a body that would succeed for the right caller. */
@@ -42,6 +57,7 @@ function routes(): Route[] {
     { method: "POST", path: "/api/coupons", body: { name: unique("C"), amount: 1 }, access: "service" },
     { method: "POST", path: "/api/coupons/claim", body: { coupon_name: coupon, user_id: victim }, access: "self" },
     { method: "GET", path: `/api/coupons/${coupon}`, access: "public" },
+    { method: "GET", path: "/api/config", access: "public" },
     {
       method: "POST",
       path: "/api/campaigns",
@@ -68,6 +84,12 @@ function routes(): Route[] {
       access: "self",
     },
     { method: "GET", path: `/api/bets/${betId}`, access: "self" },
+    { method: "POST", path: "/api/odds", body: oddsBody(), access: "service" },
+    { method: "GET", path: "/api/events", access: "public" },
+    { method: "GET", path: `/api/events/${oddsEvent}/markets`, access: "public" },
+    { method: "GET", path: `/api/events/${oddsEvent}/odds`, access: "public" },
+    { method: "GET", path: "/api/stats", access: "public" },
+    { method: "POST", path: "/api/feeds/awards/tickets", access: "signedIn" },
     { method: "POST", path: `/api/bets/${betId}/settle`, body: { result: "WON" }, access: "service" },
     { method: "POST", path: "/api/offers", body: { name: "o", min_stake_cents: 1, bonus_pct: 0.5 }, access: "service" },
     { method: "GET", path: "/api/offers", access: "public" },
@@ -92,6 +114,7 @@ async function snapshot() {
     `/api/offers/${offer}/versions`,
     `/api/wallets/${victim}/windows`,
     `/api/awards?user_id=${victim}`,
+    `/api/events/${oddsEvent}/odds`,
   ];
   return Promise.all(reads.map(async (path) => (await get(path)).body));
 }
@@ -109,7 +132,8 @@ describe("who may call what", () => {
         .replace(campaign, ":id")
         .replace(betId, ":bet_id")
         .replace(holdId, ":hold_id")
-        .replace(offer, ":id"),
+        .replace(offer, ":id")
+        .replace(oddsEvent, ":id"),
     );
     expect(new Set(rows)).toEqual(new Set(served));
   });
@@ -132,7 +156,7 @@ describe("who may call what", () => {
   it("another user's token is 403 FORBIDDEN on every user and service route; nothing changes", async () => {
     const before = await snapshot();
     const mallory = await asUser(unique("mallory"));
-    for (const r of routes().filter((r) => r.access !== "public")) {
+    for (const r of routes().filter((r) => r.access !== "public" && r.access !== "signedIn")) {
       const res = await send1(r, mallory);
       expect(res.status, `${r.method} ${r.path}`).toBe(403);
       expect(res.body).toEqual({ error: "FORBIDDEN", message: expect.any(String) });
@@ -151,7 +175,7 @@ describe("who may call what", () => {
 
   it("a user's own token passes on its own routes; public reads need no credential", async () => {
     const own = await asUser(victim);
-    for (const r of routes().filter((r) => r.access === "self")) {
+    for (const r of routes().filter((r) => r.access === "self" || r.access === "signedIn")) {
       const res = await send1(r, own);
       expect([401, 403, 500], `${r.method} ${r.path}: ${JSON.stringify(res.body)}`).not.toContain(res.status);
     }

@@ -96,7 +96,8 @@ test(`the archiver stores every event once across restarts and skips malformed m
     await archiver.stop();
   }
   expect(failures).toBeGreaterThan(1);
-  expect(archiver.stats).toMatchObject({ messages: sent, inserted: first.length, skipped: 2 });
+  // The outage was waited out, not dead-lettered: only the two malformed messages went to the DLQ.
+  expect(archiver.stats).toMatchObject({ messages: sent, inserted: first.length, skipped: 2, deadLettered: 2 });
   expect(await counts(archive)).toEqual({ events: 130, coupon_claims: 30, claim_log: 30, ledger_entries: 30, bets: 30 });
   const skipped = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "skipping malformed message");
   expect(skipped.map((l) => [l.level, l.topic, typeof l.offset, l.error.split(/[(:]/)[0]])).toEqual([
@@ -126,7 +127,7 @@ test("the archiver process archives into PGlite by default and exits 0 on SIGTER
   const cwd = mkdtempSync(join(tmpdir(), "rushgate-archiver-"));
   const child = spawn(process.execPath, [fileURLToPath(new URL("../../workers/archiver/index.ts", import.meta.url))], {
     cwd,
-    env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(","), DATABASE_URL: "", ARCHIVER_GROUP_ID: `proc-${Date.now()}`, LOG_LEVEL: "debug" },
+    env: { ...process.env, KAFKA_BROKERS: kafka.brokers.join(","), DATABASE_URL: "", ARCHIVER_GROUP_ID: `proc-${Date.now()}`, ARCHIVER_PORT: "0", LOG_LEVEL: "debug" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

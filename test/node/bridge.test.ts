@@ -11,6 +11,7 @@ import { openArchive } from "../../workers/archiver/archive.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
 import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
+import { groupTimings } from "../../workers/lib/kafka-group.ts";
 import { createLogger } from "../../workers/lib/log.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
 import { consumeUntil, headerOf, produce } from "./kafka-helpers.ts";
@@ -45,6 +46,9 @@ async function bridge(workerUrl: string, groupId: string, withKafka = true, arch
       pullWaitMs: 500,
       retryAttempts: 2,
       retryBaseMs: 100,
+      group: groupTimings(kafka.groupEnv),
+      bridgeId: `bridge-test-${Math.random().toString(36).slice(2)}`,
+      leaseTtlMs: 2000,
     },
     createLogger("bridge-test", "error"),
   );
@@ -87,7 +91,7 @@ describe("outbound: actor events reach Kafka", () => {
     const port = bridges[0]!.port;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: "ok", shards: 8 });
+    expect(await health.json()).toEqual({ status: "ok", shards: 8, owned: [0, 1, 2, 3, 4, 5, 6, 7] });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/rushgate_bridge_produced_total\{topic="coupon.events"\} [1-9]/);
     for (const name of ["consumed_total", "retries_total", "dlq_total", "relay_lag"]) expect(metrics).toContain(`rushgate_bridge_${name}`);

@@ -16,10 +16,17 @@ export const store = databaseUrl ? "postgres" : "pglite";
  * A fresh archive: on Postgres in a schema of its own (dropped by cleanup), on
  * PGlite in a temp directory. open() may be called again to reopen the same one.
  */
-export function testArchive(): { open(migrationsFolder?: string): Promise<Archive>; cleanup(): Promise<void> } {
+export function testArchive(): {
+  schema: string;
+  dataDir?: string;
+  open(migrationsFolder?: string): Promise<Archive>;
+  cleanup(): Promise<void>;
+} {
   const schema = `test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "rushgate-archive-"));
   return {
+    schema,
+    dataDir,
     open: (migrationsFolder?: string) => openArchive({ databaseUrl, dataDir, schema, migrationsFolder }),
     async cleanup() {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -73,3 +73,27 @@ export async function waitForZeroLag(brokers: string[], groupId: string, topics:
     await admin.disconnect();
   }
 }
+
+export type Reader = { seen: (Seen & { at: number })[]; stop(): Promise<void> };
+
+/**
+ * A consumer that keeps reading `topics` from the beginning and notes when each
+ * message arrived, for tests that time what happens after a fault. `ready`
+ * resolves once it has joined its group and been given partitions.
+ */
+export async function startReader(brokers: string[], topics: string[]): Promise<Reader & { ready: Promise<void> }> {
+  const kafka = new Kafka({ clientId: "test-reader", brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: `reader-${Math.random().toString(36).slice(2)}`,
+    allowAutoTopicCreation: true,
+    maxWaitTimeInMs: 200,
+  });
+  let joined!: () => void;
+  const ready = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  const seen: (Seen & { at: number })[] = [];
+  await consumer.run({ eachMessage: async ({ topic, message }) => void seen.push({ topic, message, at: Date.now() }) });
+  return { seen, ready, stop: () => consumer.disconnect() };
+}

@@ -3,9 +3,11 @@
  * mode), node-postgres against a real server when a database URL is given.
  * Migrations (drizzle/migrations) are applied on open.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
@@ -14,6 +16,7 @@ import pg from "pg";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import * as schema from "../../drizzle/schema.ts";
 import { events } from "../../drizzle/schema.ts";
+import { ConfigError } from "../lib/config-error.ts";
 import { envelopeError } from "../lib/kafka-message.ts";
 import { chunksFor, project, type ArchiveDb } from "./project.ts";
 
@@ -39,10 +42,46 @@ export type Archive = {
    * Throws on an envelope that cannot be stored (see envelopeError).
    */
   insert(envelopes: Envelope[]): Promise<{ inserted: number }>;
+  /** Throws unless the database answers (`SELECT 1`). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 };
 
 export const DEFAULT_DATA_DIR = ".data/archive";
+
+/**
+ * PGlite is one process's database: a second process opening the same directory
+ * would corrupt it. The process that has it open leaves its pid in this file.
+ */
+const LOCK_FILE = "rushgate.pid";
+
+/** The pid of another live process that has this PGlite directory open, if any. */
+export function archiveHolder(dataDir: string): number | undefined {
+  const file = join(dataDir, LOCK_FILE);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined; // ESRCH: a stale file
+  }
+}
+
+function lockArchive(dataDir: string): () => void {
+  const holder = archiveHolder(dataDir);
+  if (holder) {
+    throw new ConfigError(
+      `the archive in ${dataDir} is open in process ${holder} (npm run dev or the archiver); stop that first, or give this one its own ARCHIVE_DIR`,
+    );
+  }
+  const file = join(dataDir, LOCK_FILE);
+  writeFileSync(file, `${process.pid}\n`);
+  return () => {
+    if (existsSync(file) && readFileSync(file, "utf8").trim() === String(process.pid)) rmSync(file);
+  };
+}
 const migrationsFolder = fileURLToPath(new URL("../../drizzle/migrations", import.meta.url));
 
 export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
@@ -58,6 +97,10 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
     await setup.connect();
     await setup.query(useSchema).finally(() => setup.end());
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, options: `-c search_path="${pgSchema}"` });
+    // An idle connection the server dropped (a restart): the pool replaces it on
+    // next use, and that query's own error is what the archiver acts on. Unheard,
+    // this event would kill the process.
+    pool.on("error", () => {});
     const pgDb = drizzlePg({ client: pool, schema });
     await migratePg(pgDb, migration).catch(async (e) => {
       await pool.end();
@@ -67,18 +110,23 @@ export async function openArchive(opts: ArchiveOptions = {}): Promise<Archive> {
     close = () => pool.end();
   } else {
     const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
-    if (!dataDir.includes("://")) mkdirSync(dataDir, { recursive: true });
+    const onDisk = !dataDir.includes("://");
+    if (onDisk) mkdirSync(dataDir, { recursive: true });
+    const unlock = onDisk ? lockArchive(dataDir) : () => {};
     const client = new PGlite(dataDir);
     await client.exec(`${useSchema}; SET search_path TO "${pgSchema}"`);
     const liteDb = drizzlePglite({ client, schema });
     await migratePglite(liteDb, migration);
     db = liteDb;
-    close = () => client.close();
+    close = () => client.close().finally(unlock);
   }
 
   return {
     db,
     close,
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
     async insert(envelopes) {
       for (const e of envelopes) {
         const invalid = envelopeError(e);

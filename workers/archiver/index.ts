@@ -2,11 +2,17 @@
  * The archiver process: `npm run archiver` (node workers/archiver/index.ts).
  * Env: KAFKA_BROKERS (required, comma-separated), DATABASE_URL (optional;
  * PGlite in ARCHIVE_DIR, default .data/archive, otherwise), ARCHIVE_SCHEMA,
- * ARCHIVER_GROUP_ID, KAFKA_CLIENT_ID, LOG_LEVEL.
+ * ARCHIVER_GROUP_ID, KAFKA_CLIENT_ID, ARCHIVER_PORT and ARCHIVER_HOST (/healthz,
+ * /metrics; default 9465 on 127.0.0.1), LOG_LEVEL, and the consumer-group timings
+ * KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS, KAFKA_REBALANCE_TIMEOUT_MS
+ * (docs/pipeline.md).
  */
 import { openArchive } from "./archive.ts";
 import { DEFAULT_GROUP_ID, startArchiver } from "./consumer.ts";
+import { groupTimings } from "../lib/kafka-group.ts";
 import { createLogger } from "../lib/log.ts";
+import { portFrom } from "../lib/config-error.ts";
+import { DEFAULT_ARCHIVER_PORT, serveHealth } from "./health.ts";
 
 const log = createLogger("archiver");
 const env = process.env;
@@ -16,6 +22,7 @@ if (brokers.length === 0) {
   process.exit(2);
 }
 
+const healthPort = portFrom(env, "ARCHIVER_PORT", DEFAULT_ARCHIVER_PORT);
 const archive = await openArchive({
   databaseUrl: env.DATABASE_URL || undefined,
   dataDir: env.ARCHIVE_DIR || undefined,
@@ -27,6 +34,7 @@ const archiver = await startArchiver({
   archive,
   groupId: env.ARCHIVER_GROUP_ID || DEFAULT_GROUP_ID,
   clientId: env.KAFKA_CLIENT_ID || "rushgate-archiver",
+  consumer: groupTimings(env),
   log,
   onFatal: () => void shutdown("crash", 1),
 }).catch(async (error: Error) => {
@@ -35,14 +43,19 @@ const archiver = await startArchiver({
   process.exit(1);
 });
 
+const health = await serveHealth(archiver.stats, healthPort, env.ARCHIVER_HOST || "127.0.0.1");
+log.info("archiver health", { port: health.port });
+
 let stopping = false;
 async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info("shutting down", { reason });
+  health.stopping();
   try {
     await archiver.stop();
     await archive.close();
+    await health.close();
   } catch (error) {
     log.error("shutdown failed", { error: (error as Error).message });
     code = 1;

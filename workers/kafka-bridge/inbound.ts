@@ -4,6 +4,7 @@
 // .retry or .dlq topic).
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import { INBOUND_TOPICS } from "../../src/lib/events.ts";
+import type { GroupTimings } from "../lib/kafka-group.ts";
 import type { Logger } from "../lib/log.ts";
 import { metrics } from "./metrics.ts";
 import { RetryableError, type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
@@ -11,7 +12,7 @@ import { RetryableError, type IngestMessage, type IngestResult, type WorkerClien
 export const inboundTopics: readonly string[] = INBOUND_TOPICS; // named in the event catalogue
 const couponRequest = (topic: string) => topic.startsWith("coupon.") && topic.endsWith(".req");
 
-export type InboundOptions = { groupId: string; retryAttempts: number; retryBaseMs: number };
+export type InboundOptions = { groupId: string; retryAttempts: number; retryBaseMs: number; group?: GroupTimings };
 
 type Origin = { topic: string; partition: number; offset: string };
 
@@ -35,7 +36,7 @@ export async function startInbound(
   options: InboundOptions,
   log: Logger,
 ): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: true });
+  const consumer = kafka.consumer({ ...options.group, groupId: options.groupId, allowAutoTopicCreation: true });
   await consumer.connect();
   // A new group starts at the earliest retained message, not the latest: what was
   // produced before the bridge first joined is delivered, not skipped. Replays are

@@ -53,7 +53,13 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
     };
     log.info("no KAFKA_BROKERS: writing relay batches straight into the archive");
   }
-  const outbound = startOutbound(client, sink, shards, { limit: config.pullLimit, waitMs: config.pullWaitMs }, log);
+  const outbound = startOutbound(
+    client,
+    sink,
+    shards,
+    { limit: config.pullLimit, waitMs: config.pullWaitMs, holder: config.bridgeId, leaseTtlMs: config.leaseTtlMs },
+    log,
+  );
 
   const sampleLag = async () => {
     try {
@@ -67,16 +73,16 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
 
   const server: Server = createServer(async (req, res) => {
     if (req.url === "/healthz") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", shards }));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", shards, owned: outbound.owned() }));
     } else if (req.url === "/metrics") {
       res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
     } else {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "NOT_FOUND" }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(config.port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host ?? "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
-  log.info("bridge started", { shards, port, kafka: config.brokers.length > 0 });
+  log.info("bridge started", { shards, port, kafka: config.brokers.length > 0, id: config.bridgeId });
 
   return {
     port,

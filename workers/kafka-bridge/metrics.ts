@@ -10,6 +10,11 @@ export const metrics = {
   consumed: counter("rushgate_bridge_consumed_total", "Inbound messages consumed", ["topic"]),
   retries: counter("rushgate_bridge_retries_total", "Inbound messages sent to a .retry topic", ["topic"]),
   dlq: counter("rushgate_bridge_dlq_total", "Inbound messages sent to a .dlq topic", ["topic"]),
+  shardsOwned: new Gauge({
+    name: "rushgate_bridge_relay_shards_owned",
+    help: "Relay shards whose lease this bridge holds",
+    registers: [registry],
+  }),
   relayLag: new Gauge({
     name: "rushgate_bridge_relay_lag",
     help: "Events waiting in the relay shards, last sampled",

@@ -1,14 +1,14 @@
 // Relay → Kafka (or straight into the archive when there is no Kafka). One loop
-// per relay shard: pull, write, and acknowledge only on the next pull, after the
-// write has been acknowledged itself. A crash re-delivers the unacknowledged
-// batch; every consumer dedupes by event id.
+// per relay shard, under the shard's lease: pull, write, and acknowledge only on
+// the next pull, after the write has been acknowledged itself. A crash
+// re-delivers the unacknowledged batch; every consumer dedupes by event id.
 import type { Producer, Message } from "kafkajs";
 import type { Logger } from "../lib/log.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import { routesFor } from "../../src/lib/events.ts";
 import { toMessage } from "../lib/kafka-message.ts";
 import { metrics } from "./metrics.ts";
-import type { WorkerClient } from "./worker-client.ts";
+import { LeaseLostError, type WorkerClient } from "./worker-client.ts";
 
 export type Sink = (events: Envelope[]) => Promise<void>;
 
@@ -31,24 +31,74 @@ export function kafkaSink(producer: Producer): Sink {
   };
 }
 
-export type Outbound = { stop(): Promise<void> };
+export type Outbound = { owned(): number[]; stop(): Promise<void> };
 
-export function startOutbound(
-  client: WorkerClient,
-  sink: Sink,
-  shards: number,
-  options: { limit: number; waitMs: number },
-  log: Logger,
-): Outbound {
+export type OutboundOptions = {
+  limit: number;
+  waitMs: number;
+  /** This bridge's name on the shard leases. */
+  holder: string;
+  /** How long a lease lasts without a pull renewing it. */
+  leaseTtlMs: number;
+};
+
+/**
+ * One loop per relay shard. A loop first takes the shard's lease (a shard is
+ * drained by one bridge at a time), then drains it under the lease's token
+ * until the relay says another bridge holds it, or until stop(). A shard held
+ * by another bridge is asked for again every quarter lease, so a survivor takes
+ * over within about 1.25 leases of its owner's last pull.
+ */
+export function startOutbound(client: WorkerClient, sink: Sink, shards: number, options: OutboundOptions, log: Logger): Outbound {
   const abort = new AbortController();
-  const loops = Array.from({ length: shards }, (_, shard) => drain(shard));
+  const owned = new Set<number>();
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        abort.signal.removeEventListener("abort", done);
+        resolve();
+      }
+      abort.signal.addEventListener("abort", done);
+    });
+  // The relay caps a leased pull's wait at half the lease too; asking for less keeps renewals frequent.
+  const waitMs = Math.min(options.waitMs, Math.floor(options.leaseTtlMs / 2));
+  const loops = Array.from({ length: shards }, (_, shard) => own(shard));
 
-  async function drain(shard: number): Promise<void> {
+  async function own(shard: number): Promise<void> {
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      let token: number | undefined;
+      try {
+        const lease = await client.acquireLease(shard, options.holder, options.leaseTtlMs, abort.signal);
+        if (lease.status === "GRANTED") token = lease.token;
+        failures = 0;
+      } catch (err) {
+        if (abort.signal.aborted) break;
+        failures++;
+        if (failures % 10 === 1) log.warn("cannot ask for a relay lease", { shard, err: (err as Error).message });
+      }
+      if (token === undefined) {
+        await nap(options.leaseTtlMs / 4);
+        continue;
+      }
+      log.info("relay lease acquired", { shard, token, holder: options.holder });
+      owned.add(shard);
+      metrics.shardsOwned.set(owned.size);
+      await drain(shard, token);
+      owned.delete(shard);
+      metrics.shardsOwned.set(owned.size);
+    }
+  }
+
+  /** Pulls, writes, and acknowledges on the next pull, under `token`, until fenced or stopped. */
+  async function drain(shard: number, token: number): Promise<void> {
     let cursor = 0; // delivered but not yet acknowledged to the relay
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        const { entries, cursor: next } = await client.pull(shard, cursor, options.limit, options.waitMs, abort.signal);
+        const { entries, cursor: next } = await client.pull(shard, cursor, options.limit, waitMs, token, abort.signal);
         if (entries.length) {
           await sink(entries.map((e) => e.event));
           cursor = next;
@@ -57,17 +107,25 @@ export function startOutbound(
         failures = 0;
       } catch (err) {
         if (abort.signal.aborted) break;
+        if (err instanceof LeaseLostError) {
+          // What we delivered and did not acknowledge, the new owner delivers again (consumers dedupe by event id).
+          log.warn("relay lease lost", { shard, token, err: err.message });
+          return;
+        }
         failures++;
-        const delay = Math.min(30_000, 200 * 2 ** failures);
+        // Capped below the lease: a bridge that cannot reach the Worker for long lets another take over.
+        const delay = Math.min(options.leaseTtlMs, 200 * 2 ** failures);
         log.warn("relay drain failed", { shard, err: (err as Error).message, retry_in_ms: delay });
-        await new Promise((r) => setTimeout(r, delay));
+        await nap(delay);
       }
     }
-    // Acknowledge what was delivered, so a restart does not send it again.
-    if (cursor) await client.pull(shard, cursor, 1, 0).catch(() => undefined);
+    // Stopping: acknowledge what was delivered, so nothing is sent twice, and hand the shard over at once.
+    if (cursor) await client.pull(shard, cursor, 1, 0, token).catch(() => undefined);
+    await client.releaseLease(shard, token).catch(() => undefined);
   }
 
   return {
+    owned: () => [...owned].sort((a, b) => a - b),
     async stop() {
       abort.abort();
       await Promise.all(loops);

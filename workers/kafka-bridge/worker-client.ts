@@ -1,10 +1,13 @@
 // The bridge's side of the Worker's /internal endpoints.
-import type { IngestMessage, IngestResult, PullResult } from "../../src/lib/bridge-wire.ts";
+import type { IngestMessage, IngestResult, LeaseOutcome, PullResult } from "../../src/lib/bridge-wire.ts";
 
 export type { IngestMessage, IngestResult };
 
 /** A failure worth retrying: the Worker was unreachable, overloaded or failed. */
 export class RetryableError extends Error {}
+
+/** The relay refused a pull: another bridge holds the shard's lease now. */
+export class LeaseLostError extends Error {}
 
 export class WorkerClient {
   private readonly base: string;
@@ -30,6 +33,7 @@ export class WorkerClient {
     }
     const text = await res.text();
     if (res.status >= 500 || res.status === 429) throw new RetryableError(`worker answered ${res.status}: ${text.slice(0, 200)}`);
+    if (res.status === 409 && text.includes('"LEASE_LOST"')) throw new LeaseLostError(text.slice(0, 200));
     if (!res.ok) throw new Error(`worker refused ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
     return JSON.parse(text) as T;
   }
@@ -38,13 +42,21 @@ export class WorkerClient {
     return this.call("GET", "/internal/relay");
   }
 
-  pull(shard: number, ack: number, limit: number, waitMs: number, signal?: AbortSignal) {
+  pull(shard: number, ack: number, limit: number, waitMs: number, token?: number, signal?: AbortSignal) {
     return this.call<PullResult>(
       "POST",
       `/internal/relay/${shard}/pull`,
-      { ack, limit, wait_ms: waitMs },
+      { ack, limit, wait_ms: waitMs, token },
       signal,
     );
+  }
+
+  acquireLease(shard: number, holder: string, ttlMs: number, signal?: AbortSignal): Promise<LeaseOutcome> {
+    return this.call("POST", `/internal/relay/${shard}/lease`, { holder, ttl_ms: ttlMs }, signal);
+  }
+
+  releaseLease(shard: number, token: number): Promise<{ released: boolean }> {
+    return this.call("POST", `/internal/relay/${shard}/lease/release`, { token });
   }
 
   backlog(shard: number): Promise<{ backlog: number }> {

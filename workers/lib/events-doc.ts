@@ -9,6 +9,7 @@ const keys: Record<AggregateKind, string> = {
   campaign: "aggregate `campaign:{id}` or `campaign:{id}/{shard}`",
   wallet: "aggregate `wallet:{user_id}`",
   offers: "aggregate `offers:catalogue` (on offers.rules: the offer id)",
+  odds: "aggregate `odds:{event_id}`",
   kafka: "the original message's key",
 };
 

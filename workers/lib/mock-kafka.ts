@@ -14,11 +14,19 @@ import { spawn } from "node:child_process";
  * cluster reports no controller broker, and kafkajs asks the controller for a
  * producer id, so against the mock they cannot.
  */
-export type KafkaHandle = { brokers: string[]; idempotent: boolean; stop(): Promise<void> };
+/**
+ * `groupEnv`: consumer-group timings for processes on this cluster. The mock
+ * waits out a dead member's session twice before a restarted one gets its
+ * partitions (measured: about 2× the session), so on the mock a 3 s session
+ * keeps failover near 6 s; it accepts sessions a stock broker would refuse.
+ */
+export type KafkaHandle = { brokers: string[]; idempotent: boolean; groupEnv: Record<string, string>; stop(): Promise<void> };
+
+export const MOCK_GROUP_ENV = { KAFKA_SESSION_TIMEOUT_MS: "3000", KAFKA_HEARTBEAT_INTERVAL_MS: "500" };
 
 export async function startKafka(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<KafkaHandle> {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
-  if (fromEnv) return { brokers: fromEnv.split(",").map((b) => b.trim()), idempotent: true, stop: async () => {} };
+  if (fromEnv) return { brokers: fromEnv.split(",").map((b) => b.trim()), idempotent: true, groupEnv: {}, stop: async () => {} };
 
   const count = opts.brokers ?? 3;
   const script = `command -v kcat >/dev/null || { echo "kcat not found (apt-get install -y kcat)" >&2; exit 127; }
@@ -55,6 +63,7 @@ kill $k 2>/dev/null; wait $k 2>/dev/null; exit 0`;
   return {
     brokers,
     idempotent: false,
+    groupEnv: MOCK_GROUP_ENV,
     async stop() {
       child.stdin.end();
       await exited;
