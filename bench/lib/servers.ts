@@ -39,12 +39,15 @@ let bundled = false;
  * rushgate as deployed. `held`: every Coupon's outbox alarm does nothing, so
  * events are written but never shipped (event delivery held back).
  */
-export async function startRushgate(opts: { tmpfs?: boolean; held?: boolean; name?: string } = {}): Promise<Server> {
+export async function startRushgate(
+  opts: { tmpfs?: boolean; held?: boolean; name?: string; vars?: Record<string, string> } = {},
+): Promise<Server> {
   const name = opts.name ?? `rushgate${opts.held ? "-held" : ""}${opts.tmpfs ? "-tmpfs" : ""}`;
   const outdir = join(buildDir, "rushgate");
   if (!bundled) buildBundle(outdir);
   bundled = true;
-  const spec = await rushgateSpec({ outdir, storage: storageDir(name, opts.tmpfs), secrets, build: false });
+  // `vars` override wrangler.toml's [vars] (they are text bindings like the secrets).
+  const spec = await rushgateSpec({ outdir, storage: storageDir(name, opts.tmpfs), secrets: { ...secrets, ...opts.vars }, build: false });
   if (opts.held) {
     // ES modules: a local export shadows the same name from `export *`.
     writeFileSync(
