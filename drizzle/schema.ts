@@ -102,3 +102,41 @@ export const bets = pgTable(
   },
   (t) => [index("bets_user_placed_at").on(t.user_id, t.placed_at), index("bets_market").on(t.market)],
 );
+
+/** One row per offer award (`offer.awarded`): exactly the awards credited in wallets. */
+export const offerAwards = pgTable(
+  "offer_awards",
+  {
+    award_id: text().primaryKey(),
+    event_id: text().notNull(),
+    user_id: text(),
+    offer_id: text(),
+    offer_version: int8("offer_version"),
+    bet_key: text(),
+    /** The bet's `eventId` (the sporting event), as the original topic names it. */
+    event_ref: text(),
+    stake_cents: int8("stake_cents"),
+    bonus_cents: int8("bonus_cents"),
+    ledger_seq: int8("ledger_seq"),
+    awarded_at: at("awarded_at").notNull(),
+  },
+  (t) => [index("offer_awards_user_awarded_at").on(t.user_id, t.awarded_at), index("offer_awards_offer").on(t.offer_id)],
+);
+
+/** One row per qualified bet (`bet.qualified`). */
+export const betQualifications = pgTable(
+  "bet_qualifications",
+  {
+    event_id: text().primaryKey(),
+    user_id: text(),
+    bet_key: text(),
+    event_ref: text(),
+    market: text(),
+    stake_cents: int8("stake_cents"),
+    bet_ts: at("bet_ts"),
+    window_start: at("window_start"),
+    window_sum_cents: int8("window_sum_cents"),
+    qualified_at: at("qualified_at").notNull(),
+  },
+  (t) => [index("bet_qualifications_user_window").on(t.user_id, t.window_start)],
+);

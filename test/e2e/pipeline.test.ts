@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openArchive } from "../../workers/archiver/archive.ts";
-import { bets, couponClaims, events } from "../../drizzle/schema.ts";
+import { bets, couponClaims, events, offerAwards } from "../../drizzle/schema.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
 import { consumeUntil, headerOf, produce, waitForZeroLag, type Seen } from "../node/kafka-helpers.ts";
 
@@ -22,7 +22,7 @@ const adminToken = `admin-${run}`;
 const scratch = mkdtempSync(join(tmpdir(), "rushgate-e2e-"));
 const archiveDir = join(scratch, "archive");
 const archiveSchema = run; // isolates this run's tables on a shared PostgreSQL
-const archivedTopics = ["coupon.events", "campaign.events", "wallet.events", "bet.events", "events.bet_placed"];
+const archivedTopics = ["coupon.events", "campaign.events", "wallet.events", "bet.events", "offer.events", "events.bet_placed"];
 
 let kafka: KafkaHandle;
 let workerUrl: string;
@@ -101,6 +101,9 @@ beforeAll(async () => {
       "--ip", "127.0.0.1",
       "--var", `BRIDGE_TOKEN:${token}`,
       "--var", `ADMIN_TOKEN:${adminToken}`,
+      // Short stake windows, so the offers engine closes them within the test (real alarms).
+      "--var", "WINDOW_SECONDS:2",
+      "--var", "ALLOWED_LATENESS_SECONDS:1",
       "--persist-to", join(scratch, "worker-state"),
       "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false",
@@ -143,6 +146,19 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
     // A bet placed outside rushgate, on the original system's topic: accepted and archived.
     const external = { eventId: `ext-${run}`, ts: Date.now(), userId: "outsider", market: "1X2", stake: 700, currency: "GBP" };
     await produce(kafka.brokers, "events.bet_placed", [{ key: "outsider", value: JSON.stringify(external) }]);
+
+    // The offers engine: an offer, and two bets from outside on events.bet_placed
+    // that fill one stake window past the threshold (5000), so each earns 10 %.
+    const market = `offers-${run}`;
+    const awardee = `awardee-${run}`;
+    const offer = await http("POST", "/api/offers", { name: "e2e", min_stake_cents: 0, bonus_pct: 0.1, markets: [market] });
+    expect(offer.status).toBe(201);
+    const now = Date.now();
+    await produce(
+      kafka.brokers,
+      "events.bet_placed",
+      [1, 2].map((i) => ({ key: awardee, value: JSON.stringify({ eventId: `m${i}`, ts: now, userId: awardee, market, stake: 3000, currency: "GBP", odds: 2 }) })),
+    );
 
     // Claims stream in while the bridge, then the archiver, die without warning.
     for (let chunk = 0; chunk < 15; chunk++) {
@@ -205,6 +221,18 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
     expect([howMany("wallet.deposited"), howMany("bet.placed"), howMany("bet.settled")]).toEqual([1, 3, 1]);
     expect(typesProduced.size).toBe(produced.last); // ids 1..last, each once
 
+    // Awards reach events.offer_awarded in the original shape (minor units, ts epoch ms).
+    const awardSeen = await consumeUntil(kafka.brokers, ["events.offer_awarded"], (s) => s.filter((x) => x.message.key?.toString() === awardee).length >= 2, 90_000);
+    const awarded = [...new Map(awardSeen.filter((x) => x.message.key?.toString() === awardee).map((x) => [headerOf(x.message, "event-id"), JSON.parse(x.message.value!.toString())])).values()];
+    expect(awarded).toHaveLength(2);
+    for (const a of awarded) {
+      expect(Object.keys(a).sort()).toEqual(["awardId", "bonusAmount", "eventId", "offerId", "stake", "ts", "userId"]);
+      expect(a).toMatchObject({ userId: awardee, offerId: offer.body.id, stake: 3000, bonusAmount: 300 });
+    }
+    const listed = (await http("GET", `/api/awards?user_id=${awardee}`)).body.awards;
+    expect(listed.map((a: any) => a.award_id).sort()).toEqual(awarded.map((a) => a.awardId).sort());
+    expect((await http("GET", `/api/wallets/${awardee}`)).body.bonus.posted).toBe(600);
+
     // The archive: once the archiver has committed everything, each event is there once.
     await waitForZeroLag(kafka.brokers, `archiver-${run}`, archivedTopics, 90_000);
     await waitForZeroLag(kafka.brokers, `bridge-${run}`, ["events.bet_placed"], 60_000);
@@ -243,6 +271,10 @@ describe("end to end: actors → relay → bridge → Kafka → archiver → Pos
         .from(events)
         .where(and(eq(events.type, "bet.placed_external"), sql`${events.data}->>'eventId' = ${external.eventId}`));
       expect(outside.map((r) => r.data)).toEqual([external]);
+      const awardRows = await archive.db.select().from(offerAwards).where(eq(offerAwards.user_id, awardee));
+      expect(awardRows.map((r) => [r.award_id, r.bonus_cents, r.stake_cents]).sort()).toEqual(
+        awarded.map((a) => [a.awardId, 300, 3000]).sort(),
+      );
     } finally {
       await archive.close();
     }

@@ -17,7 +17,7 @@ import {
   type LedgerEntry,
   type LedgerEventType,
 } from "../../src/lib/events.ts";
-import { bets, claimLog, couponClaims, ledgerEntries } from "../../drizzle/schema.ts";
+import { betQualifications, bets, claimLog, couponClaims, ledgerEntries, offerAwards } from "../../drizzle/schema.ts";
 
 export type ArchiveDb = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction on the archive (what `db.transaction` hands its callback). */
@@ -125,6 +125,39 @@ export const toLedgerEntry = (e: Envelope & { type: LedgerEventType }): typeof l
   };
 };
 
+export const toOfferAward = (e: Envelope): typeof offerAwards.$inferInsert => {
+  const d = fields(e, "offer.awarded");
+  return {
+    award_id: str(d.award_id) ?? e.id,
+    event_id: e.id,
+    user_id: str(d.user_id) ?? aggregateId(e, "wallet"),
+    offer_id: str(d.offer_id),
+    offer_version: int(d.offer_version),
+    bet_key: str(d.bet_key),
+    event_ref: str(d.event_id),
+    stake_cents: int(d.stake_cents),
+    bonus_cents: int(d.bonus_cents),
+    ledger_seq: int(d.ledger_seq),
+    awarded_at: time(e, d.awarded_at),
+  };
+};
+
+export const toBetQualification = (e: Envelope): typeof betQualifications.$inferInsert => {
+  const d = fields(e, "bet.qualified");
+  return {
+    event_id: e.id,
+    user_id: str(d.user_id) ?? aggregateId(e, "wallet"),
+    bet_key: str(d.bet_key),
+    event_ref: str(d.event_id),
+    market: str(d.market),
+    stake_cents: int(d.stake_cents),
+    bet_ts: time(e, d.ts),
+    window_start: time(e, d.window_start),
+    window_sum_cents: int(d.window_sum_cents),
+    qualified_at: time(e, d.qualified_at),
+  };
+};
+
 /** bet.placed keeps the original events.bet_placed field names (`stake` in minor units, `ts` epoch ms). */
 export const toPlacedBet = (e: Envelope): typeof bets.$inferInsert => {
   const d = fields(e, "bet.placed");
@@ -174,6 +207,8 @@ export async function project(tx: ArchiveTx, fresh: Envelope[]): Promise<void> {
     [couponClaims, of("coupon.claimed").map(toCouponClaim)],
     [claimLog, of("campaign.packet_opened").map(toClaimLog)],
     [ledgerEntries, ledger.map(toLedgerEntry)],
+    [offerAwards, of("offer.awarded").map(toOfferAward)],
+    [betQualifications, of("bet.qualified").map(toBetQualification)],
   ];
   for (const [table, rows] of inserts) {
     for (const part of chunksFor(table, rows)) await tx.insert(table).values(part).onConflictDoNothing();
