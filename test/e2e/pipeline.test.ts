@@ -101,9 +101,10 @@ beforeAll(async () => {
       "--ip", "127.0.0.1",
       "--var", `BRIDGE_TOKEN:${token}`,
       "--var", `ADMIN_TOKEN:${adminToken}`,
-      // Short stake windows, so the offers engine closes them within the test (real alarms).
-      "--var", "WINDOW_SECONDS:2",
-      "--var", "ALLOWED_LATENESS_SECONDS:1",
+      // Short stake windows, so the offers engine closes them within the test (real
+      // alarms); the lateness leaves the bridge 20 s to deliver the bets first.
+      "--var", "WINDOW_SECONDS:5",
+      "--var", "ALLOWED_LATENESS_SECONDS:20",
       "--persist-to", join(scratch, "worker-state"),
       "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false",
