@@ -33,9 +33,11 @@ export type Records = {
   claims: Map<string, string[]>;
   claimUnknown: number;
   /** Rain: per user, every definitive answer. */
-  openings: Map<string, { status: string; amount?: number }[]>;
+  openings: Map<string, { status: string; amount?: number; answered_at: number }[]>;
   openUnknown: number;
   rainCampaign?: string;
+  /** The rain window, wall-clock ms. */
+  rainWindow?: { start: number; end: number };
   /** Expected bonus per user, from the offers oracle (absent when the target has no offers engine). */
   expectedBonus?: Map<string, number>;
 };

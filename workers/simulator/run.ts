@@ -21,8 +21,6 @@ export type Context = {
   records: Records;
   /** Wall-clock ms when the load started (the plan's time 0); set by the runner. */
   t0: number;
-  /** Wall-clock ms when the rain campaign's window opens. */
-  rainStartsAt?: number;
   log: (line: string) => void;
 };
 

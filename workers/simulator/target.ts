@@ -93,7 +93,7 @@ export class Target {
         const after = Number(reply.headers.get("retry-after"));
         const wait = Number.isFinite(after) && after > 0 ? after * 1000 : 100 * 2 ** Math.min(tries, 6);
         if (Date.now() + wait > deadline) return { reply: null, tries, error };
-        await sleep(wait * (0.5 + Math.random() / 2));
+        await sleep(wait * (1 + Math.random())); // at least Retry-After, spread so retries do not arrive together
       } catch (err) {
         error = (err as Error).message;
         if (Date.now() > deadline) return { reply: null, tries, error };

@@ -21,7 +21,7 @@ export const rain: Part = {
     const out = await ctx.target.call("POST", "/api/campaigns", { body });
     if (out.reply?.status !== 201) throw new Error(`cannot create campaign: ${out.reply?.status} ${JSON.stringify(out.reply?.body)}`);
     ctx.records.rainCampaign = out.reply.body.id;
-    ctx.rainStartsAt = start;
+    ctx.records.rainWindow = { start, end: start + r.window_ms };
     ctx.log(`rain: campaign ${out.reply.body.id}, window ${body.start_time} + ${r.window_ms / 1000} s, ${r.openings.length} openings`);
   },
 
@@ -33,7 +33,7 @@ export const rain: Part = {
       kind: "rain.open",
       run: async (): Promise<TaskResult> => {
         // Never before the window: the campaign's start was fixed at setup, a little after the planned time.
-        const early = (ctx.rainStartsAt ?? 0) + 1000 - (ctx.t0 + o.at);
+        const early = ctx.records.rainWindow!.start + 1000 - (ctx.t0 + o.at);
         if (early > 0) await new Promise((res) => setTimeout(res, early));
         const out = await ctx.target.call("POST", `/api/campaigns/${ctx.records.rainCampaign}/open`, { body: { user_id: o.user }, as: o.user });
         ctx.counters.of("rain.open").retries += out.tries - 1;
@@ -42,12 +42,14 @@ export const rain: Part = {
           ctx.counters.error("rain.open", `no answer: ${out.error}`);
           return "error";
         }
-        const answer = { status: String(out.reply.body?.status ?? out.reply.status), amount: out.reply.body?.amount };
+        const answer = { status: String(out.reply.body?.status ?? out.reply.status), amount: out.reply.body?.amount, answered_at: Date.now() };
         const list = ctx.records.openings.get(o.user) ?? [];
         list.push(answer);
         ctx.records.openings.set(o.user, list);
         if (answer.status === "OK") return "ok";
         if (answer.status === "ALREADY_OPENED" || answer.status === "SOLD_OUT") return "rejected";
+        // ENDED is right only for an answer that came after the window closed (1 s for clocks apart).
+        if (answer.status === "ENDED" && answer.answered_at >= ctx.records.rainWindow!.end - 1000) return "rejected";
         ctx.counters.error("rain.open", `${out.reply.status} ${JSON.stringify(out.reply.body).slice(0, 200)}`);
         return "error";
       },
@@ -61,7 +63,8 @@ export const rain: Part = {
     if (out.reply?.status !== 200) return [check("rain", "read the campaign", 200, out.reply?.status ?? out.error)];
     const c = out.reply.body;
     const total = Object.values(r.inventory).reduce((a, b) => a + b, 0);
-    const users = new Set(r.openings.map((o) => o.user));
+    // The users who reached the campaign inside its window (the rest were told ENDED, checked above).
+    const users = new Set([...ctx.records.openings].filter(([, answers]) => answers.some((x) => x.status !== "ENDED")).map(([u]) => u));
     const problems: string[] = [];
     if (c.opened + c.remaining !== total) problems.push(`opened ${c.opened} + remaining ${c.remaining} ≠ total ${total}`);
     // Each user got at most one packet, and a second open answers the same amount.
