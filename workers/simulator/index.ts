@@ -106,7 +106,8 @@ if (a["print-plan"]) {
 
 const log = (line: string) => console.log(`simulate: ${line}`);
 const ctx: Context = { scenario: s, plan: p, target, counters: new Counters(), records: newRecords(), t0: 0, log };
-const parts: Part[] = [bets, odds, offers, flashSale, rain, feeds];
+// Checks run in this order: the offers oracle gives the wallets' expected bonus, and the awards feed's.
+const parts: Part[] = [offers, bets, odds, flashSale, rain, feeds];
 
 const health = await fetch(new URL("/health", url)).then((r) => r.status, (e: Error) => e.message);
 if (health !== 200) throw new ConfigError(`no rushgate at ${url} (/health: ${health}); start it with \`npm run dev\` or pass --url`);
