@@ -40,6 +40,8 @@ export type Records = {
   rainWindow?: { start: number; end: number };
   /** Expected bonus per user, from the offers oracle (absent when the target has no offers engine). */
   expectedBonus?: Map<string, number>;
+  /** The award ids the wallets hold (GET /api/awards), for the awards feed. */
+  awards?: string[];
 };
 
 export const newRecords = (): Records => ({

@@ -148,6 +148,7 @@ export const offers: Part = {
       for (const a of actual) bonus.set(a.user, (bonus.get(a.user) ?? 0) + a.bonus_cents);
     }
     ctx.records.expectedBonus = bonus;
+    ctx.records.awards = actual.map((a) => a.award_id);
 
     const checks: Check[] = [
       check("gate", "stake windows as the oracle closed them (state, sum, late bets)", exp.windows.length, windowsRight, windowProblems),
