@@ -12,6 +12,12 @@ export default defineConfig({
                 BRIDGE_TOKEN: "test-bridge-token",
                 ADMIN_TOKEN: "test-admin-token",
                 JWT_SECRET: "test-jwt-secret-0123456789abcdef",
+                // The contract tests race hundreds of claims through one isolate to test the
+                // object itself; test/edge/flash-sale.test.ts tests the bound with its own value.
+                COUPON_MAX_IN_FLIGHT: "100000",
+                // Every window close reads the catalogue fresh, so a test's rule change applies at once
+                // (the cache's 1 s refresh is tested on its own, with an injected clock).
+                OFFER_SNAPSHOT_MAX_AGE_MS: "0",
               },
             },
           })],

@@ -5,16 +5,29 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate, type AuthVars, bearer, sameSecret } from "./lib/auth";
 import { HttpError } from "./lib/errors";
 import { allowedMethods } from "./lib/methods";
+import { awards } from "./routes/awards";
+import { countFailure } from "./lib/stats";
 import { bets } from "./routes/bets";
 import { campaigns } from "./routes/campaigns";
 import { coupons } from "./routes/coupons";
+import { feeds, metrics, sockets } from "./routes/feeds";
 import { internal } from "./routes/internal";
+import { offers } from "./routes/offers";
+import { odds } from "./routes/odds";
 import { wallets } from "./routes/wallets";
 
+export { AwardsFeed } from "./actors/awards-feed";
 export { Campaign } from "./actors/campaign";
+export { CampaignFeed } from "./actors/campaign-feed";
 export { CampaignShard } from "./actors/campaign-shard";
 export { Coupon } from "./actors/coupon";
+export { OfferBudget } from "./actors/offer-budget";
+export { Offers } from "./actors/offers";
+export { Odds } from "./actors/odds";
+export { OddsFeed } from "./actors/odds-feed";
+export { OddsIndex } from "./actors/odds-index";
 export { Relay } from "./actors/relay";
+export { StatsFeed } from "./actors/stats-feed";
 export { Wallet } from "./actors/wallet";
 
 const app = new Hono<{ Bindings: Env } & AuthVars>();
@@ -44,11 +57,18 @@ app.use("/internal/*", async (c, next) => {
 app.use("/internal/*", limit(4096)); // The bridge sends batches.
 
 app.get("/health", (c) => c.json({ status: "ok" }));
+app.get("/api/config", (c) => c.json({ currency: c.env.CURRENCY })); // public: what the web console needs to show money
 app.route("/api/coupons", coupons);
 app.route("/api/campaigns", campaigns);
 app.route("/api/wallets", wallets);
 app.route("/api/bets", bets);
+app.route("/api/offers", offers);
+app.route("/api/awards", awards);
 app.route("/internal", internal);
+app.route("/api", odds);
+app.route("/api", feeds);
+app.route("/ws", sockets);
+app.route("/metrics", metrics);
 
 app.notFound((c) => {
   const allow = allowedMethods(app.routes, c.req.path);
@@ -76,6 +96,10 @@ app.onError((err, c) => {
   }
   // Never leak a stack trace; the log keeps it.
   console.error(err);
+  // Counted for live stats; never allowed to fail the answer.
+  try {
+    c.executionCtx.waitUntil(countFailure(c.env, "http_5xx").catch(() => {}));
+  } catch {}
   return c.json({ error: "INTERNAL_ERROR", message: "internal error" }, 500);
 });
 

@@ -135,6 +135,9 @@ const parentWatch = setInterval(() => {
   if (process.ppid !== parent) void stop(0);
 }, 500);
 
+// The web app: `npm run dev` built it once; this rebuilds it on each edit, and
+// wrangler dev reloads the open page when its assets change.
+start("web", [`${root}node_modules/vite/bin/vite.js`, "build", "-c", "web/vite.config.ts", "--watch", "--mode", "development", "--logLevel", "warn"], () => "show");
 start(
   "worker",
   [
@@ -143,6 +146,7 @@ start(
     ...["--port", String(ports.worker), "--ip", "127.0.0.1"],
     ...["--inspector-port", String(ports.inspector)],
     "--show-interactive-dev-session=false",
+    "--live-reload",
     ...(env.WORKER_STATE_DIR ? ["--persist-to", env.WORKER_STATE_DIR] : []),
   ],
   wranglerFilter(),

@@ -3,8 +3,10 @@ import type { StoredEvent } from "../lib/actor";
 import type { PullResult, RelayEntry } from "../lib/bridge-wire";
 import type { Envelope } from "../lib/envelope";
 import { Lease, leaseMigration, type LeaseOutcome } from "../lib/lease";
+import { Forwarder, forwardMigration } from "../lib/feed-forward";
 import { migrate } from "../lib/migrations";
 import { toEnvelope } from "../lib/outbox";
+import { addCounts, type Counts, type FailureKind, readCounts, statsMigration, sumCounts } from "../lib/stats";
 
 // Six columns a row, under the 100 bound parameters a statement may have.
 const ROWS_PER_INSERT = 16;
@@ -26,11 +28,14 @@ export class Relay extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private waiters: (() => void)[] = [];
   private readonly lease: Lease;
+  /** Forwards committed events to the live feeds (src/lib/feed-forward.ts). */
+  private readonly feeds: Forwarder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.lease = new Lease(this.sql);
+    this.feeds = new Forwarder(this.sql, env, ctx.id.name ?? ctx.id.toString(), (after, limit) => this.read(after, limit));
     ctx.blockConcurrencyWhile(async () =>
       migrate(ctx.storage, [
         {
@@ -49,6 +54,8 @@ export class Relay extends DurableObject<Env> {
           `,
         },
         { id: "relay-2", sql: leaseMigration.sql },
+        statsMigration,
+        forwardMigration,
       ]),
     );
   }
@@ -82,8 +89,11 @@ export class Relay extends DurableObject<Env> {
           seq,
         );
       }
+      // Live stats count each event here, once, with the log row (src/lib/stats.ts).
+      addCounts(this.sql, sumCounts(fresh), Date.now());
     });
     for (const wake of this.waiters.splice(0)) wake();
+    void this.feeds.kick();
     return fresh.length;
   }
 
@@ -112,7 +122,9 @@ export class Relay extends DurableObject<Env> {
   async pull(ack: number, limit: number, waitMs: number, token?: number): Promise<PullResult<StoredEvent>> {
     const held = this.lease.check(token, Date.now());
     if (!held.ok) return { entries: [], cursor: ack, fenced: held.current };
-    this.sql.exec("DELETE FROM log WHERE pos <= ?", ack);
+    // Entries the feeds have not had yet stay in the log.
+    this.sql.exec("DELETE FROM log WHERE pos <= ?", Math.min(ack, this.feeds.cursor));
+    void this.feeds.kick();
     let entries = this.read(ack, limit);
     // Wait no longer than half the lease, so the owner renews it in time.
     const wait = Math.min(waitMs, held.ttl_ms / 2);
@@ -142,5 +154,20 @@ export class Relay extends DurableObject<Env> {
       .exec<LogRow>("SELECT pos, type, aggregate, seq, time, data FROM log WHERE pos > ? ORDER BY pos LIMIT ?", after, limit)
       .toArray()
       .map((r) => ({ pos: r.pos, event: toEnvelope(r) as StoredEvent }));
+  }
+
+  /** RPC: forwards what the feeds have not had yet, and resolves when done (tests, benchmarks). */
+  forward(): Promise<void> {
+    return this.feeds.kick();
+  }
+
+  /** RPC: this shard's live-stats counters (totals and the second before `nowMs`). */
+  stats(nowMs: number): { totals: Counts; per_second: Counts } {
+    return readCounts(this.sql, nowMs);
+  }
+
+  /** RPC: counts failures that are not events (5xx answers, the bridge's retries and dead letters). */
+  countFailure(kind: FailureKind, n: number): void {
+    this.ctx.storage.transactionSync(() => addCounts(this.sql, { [`failures_${kind}`]: n }, Date.now()));
   }
 }

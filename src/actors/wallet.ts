@@ -1,5 +1,10 @@
 import { isUserId } from "../lib/ids";
-import { Actor } from "../lib/actor";
+import { Actor, type Handler } from "../lib/actor";
+import { gateConfig } from "../lib/stake-gate";
+import { oddsE4 } from "../lib/stake-gate";
+import { AWARDS, Awards, awardsMigration, offerSnapshots } from "./wallet-awards";
+import { CLOSE, gateMigration, StakeGate, type GateBet } from "./stake-gate";
+import type { WalletHost } from "./wallet-host";
 import { fail, ok, type Result } from "../lib/errors";
 import type { EventData, LedgerEntry, LedgerKind } from "../lib/events";
 import {
@@ -200,7 +205,28 @@ export class Wallet extends Actor<"wallet"> {
         CREATE TABLE awards (award_id TEXT PRIMARY KEY, result TEXT NOT NULL);
       `,
     },
+    gateMigration,
+    awardsMigration,
   ];
+
+  // The offers engine's parts of the wallet: the stake windows and the awards.
+  private readonly host: WalletHost = {
+    sql: this.sql,
+    env: this.env,
+    user: () => this.name,
+    mutate: (fn) => this.mutate(fn),
+    emit: (type, data) => this.emit(type, data),
+    schedule: (at, kind, payload, key) => this.schedule(at, kind, payload, key),
+    clock: () => this.clock(),
+    creditBonus: (id, amount, ref) => this.creditBonus(id, amount, ref),
+  };
+  private readonly gate = new StakeGate(this.host, gateConfig(this.env));
+  private readonly awarding = new Awards(this.host);
+  private readonly engineOn = (this.env.OFFERS_ENGINE as string) !== "off";
+  protected override readonly handlers: Record<string, Handler> = {
+    [CLOSE]: (p) => this.closeWindow((p as { start: number }).start),
+    [AWARDS]: () => this.awarding.process(),
+  };
 
   private readonly idempotency = new IdempotencyStore(this.sql);
 
@@ -335,6 +361,10 @@ export class Wallet extends Actor<"wallet"> {
         odd_value: bet.odd_value,
         potential_win_cents: win,
       });
+      if (this.engineOn) {
+        const odds = oddsE4(bet.odd_value);
+        this.gate.enter({ key: betId, event_id: bet.event_id, market: bet.market, odds_e4: odds, stake_cents: bet.stake_cents, ts: Date.parse(now) }, now);
+      }
       return ok({ bet_id: betId, status: "ACCEPTED", potential_win_cents: win });
     });
   }
@@ -372,6 +402,40 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   // ---- RPC for the offers engine ----
+
+  /**
+   * A bet placed outside rushgate (events.bet_placed) enters the stake gate by
+   * its own timestamp, once per key (its Kafka event id).
+   */
+  ingestBet(bet: GateBet): { status: "ON_TIME" | "LATE" | "DUPLICATE" | "TOO_FAR_AHEAD" } {
+    if (!this.engineOn) return { status: "DUPLICATE" };
+    return { status: this.mutate((now) => this.gate.enter(bet, now)) };
+  }
+
+  /** Recent stake windows, newest first. */
+  windows(limit: number, cursor?: number) {
+    return this.gate.windows(limit, cursor);
+  }
+
+  /** This wallet's offer awards, newest first. */
+  offerAwards(limit: number, cursor?: number) {
+    return this.awarding.list(limit, cursor);
+  }
+
+  /**
+   * The close row of one window: reads the offer snapshot only when the window
+   * qualifies, closes it (idempotent), then pays the awards it queued. If paying
+   * fails, the `awards` row (queued with the close) retries it.
+   */
+  private async closeWindow(start: number): Promise<void> {
+    const offers = this.gate.needsOffers(start) ? (await offerSnapshots(this.env).get()).offers : undefined;
+    const queued = this.mutate(() => {
+      const q = this.gate.close(start, () => offers);
+      if (q) this.schedule(this.clock() + 1000, AWARDS, null, AWARDS);
+      return q;
+    });
+    if (queued) await this.awarding.process();
+  }
 
   /**
    * Credits a bonus award to the bonus balance, once per award id: a second call

@@ -13,7 +13,13 @@ export type LeaseOutcome = ({ status: "GRANTED" } | { status: "HELD" }) & LeaseS
 export type PullResult<E = Envelope> = { entries: RelayEntry<E>[]; cursor: number; fenced?: LeaseState | null };
 
 /** One inbound Kafka message, as the bridge hands it to the ingest endpoint. */
-export type IngestMessage = { topic: string; key?: string | null; value: unknown };
+export type IngestMessage = {
+  topic: string;
+  key?: string | null;
+  value: unknown;
+  /** The message's place in Kafka, `kafka:{topic}/{partition}:{offset+1}`: the same on every redelivery. */
+  id?: string | null;
+};
 
 /** What the bridge does with each message: produce a reply, or dead-letter it. */
 export type IngestResult<V = unknown> =

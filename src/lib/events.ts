@@ -14,9 +14,11 @@
  *   says when the mutation happened equals the envelope's `time`, which is
  *   always the mutation's own time.
  *
- * No relative value imports here: the Node processes import this file as-is.
+ * The Node processes import this file as-is, so a relative import names its
+ * `.ts` file and that file follows the same rule.
  */
 import { z } from "zod";
+import { toRuleMessage } from "./offer-rules.ts";
 
 // ---- topics ----
 
@@ -30,6 +32,17 @@ export const TOPICS = {
   claimEvents: "claim_events",
   /** The original betting system's topic (inbound): bets placed outside rushgate. */
   betPlaced: "events.bet_placed",
+  /** Offer changes (rushgate's own events). */
+  offer: "offer.events",
+  /** The original offers engine's rules topic (both ways): `{"type":"UPSERT","rule":{…}}`. */
+  offersRules: "offers.rules",
+  /** The original offers engine's topics (outbound, in its shapes). */
+  betQualified: "events.bet_qualified",
+  offerAwarded: "events.offer_awarded",
+  /** The sports-bet system's odds (inbound), applied by the Odds actors. */
+  oddsUpdates: "odds_updates",
+  /** Odds updates rushgate applied (outbound; never odds_updates, which the bridge consumes). */
+  odds: "odds.events",
   /** Where an event with no topic would be parked; every catalogued type has one. */
   unrouted: "unrouted.events",
 } as const;
@@ -39,11 +52,11 @@ export const COUPON_REQUEST_TOPICS = ["coupon.create.req", "coupon.claim.req", "
 export type CouponRequestTopic = (typeof COUPON_REQUEST_TOPICS)[number];
 
 /** The topics of rushgate's own events (one per aggregate kind of topic). */
-export const EVENT_TOPICS = [TOPICS.coupon, TOPICS.campaign, TOPICS.wallet, TOPICS.bet] as const;
+export const EVENT_TOPICS = [TOPICS.coupon, TOPICS.campaign, TOPICS.wallet, TOPICS.bet, TOPICS.offer, TOPICS.odds] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** What the bridge consumes and hands to the Worker. */
-export const INBOUND_TOPICS = [TOPICS.betPlaced, ...COUPON_REQUEST_TOPICS] as const;
+export const INBOUND_TOPICS = [TOPICS.betPlaced, TOPICS.offersRules, ...COUPON_REQUEST_TOPICS, TOPICS.oddsUpdates] as const;
 
 // ---- shared field shapes ----
 
@@ -84,7 +97,7 @@ const posting = { ledger_seq: z.number().int(), entry: ledgerEntry };
 
 // ---- the catalogue ----
 
-export type AggregateKind = "coupon" | "campaign" | "wallet" | "kafka";
+export type AggregateKind = "coupon" | "campaign" | "wallet" | "offers" | "odds" | "kafka";
 
 type Spec = {
   /** Which actors emit it: the aggregate is `${aggregate}:${actor name}`. */
@@ -94,7 +107,7 @@ type Spec = {
   /** One line for docs/events.md. */
   about: string;
   /** The same event, also sent to an original system's topic in that system's shape. */
-  also?: { topic: string; value: (data: any) => Record<string, unknown> };
+  also?: { topic: string; value: (data: any) => Record<string, unknown>; key?: (data: any) => string };
   /**
    * For a movement that posts a ledger entry: its kind, balance and sign. The
    * entry itself is in `data.entry`; this describes events written before it was.
@@ -243,6 +256,130 @@ export const CATALOGUE = {
       settled_at: at,
     }),
   },
+  "offer.upserted": {
+    aggregate: "offers",
+    topic: TOPICS.offer,
+    about:
+      "an offer was created or changed (aggregate `offers:catalogue`); also to offers.rules as `{type: UPSERT, rule}` in the original units (src/lib/offer-rules.ts), keyed by offer id",
+    data: z.object({
+      offer_id: text,
+      id: text,
+      version: z.number().int(),
+      kind: z.enum(["create", "update"]),
+      made_by: text,
+      catalogue_version: z.number().int(),
+      changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+      name: text,
+      min_stake_cents: cents,
+      bonus_pct: z.number(),
+      active: z.boolean(),
+      max_bonus_cents: cents.nullable(),
+      markets: z.array(text).nullable(),
+      min_odds: z.number().nullable(),
+      starts_at: at.nullable(),
+      ends_at: at.nullable(),
+      budget_cents: cents.nullable(),
+      max_awards_per_user: z.number().int().nullable(),
+      created_at: at,
+      updated_at: at,
+    }),
+    also: { topic: TOPICS.offersRules, value: toRuleMessage, key: (d: { offer_id: string }) => d.offer_id },
+  },
+  "bet.qualified": {
+    aggregate: "wallet",
+    topic: TOPICS.bet,
+    about:
+      "a bet's stake window closed at or above the threshold, so the bet qualifies; also to events.bet_qualified in the ORIGINAL SHAPE (`eventId`, `userId`, `market`, `stake` minor units, `ts` epoch ms, `windowStart` epoch ms)",
+    data: z.object({
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      market: text,
+      stake_cents: cents,
+      /** The bet's own time, ms since the epoch. */
+      ts: z.number().int(),
+      window_start: at,
+      window_sum_cents: cents,
+      threshold_cents: cents,
+      qualified_at: at,
+    }),
+    also: {
+      topic: TOPICS.betQualified,
+      key: (d: { user_id: string }) => d.user_id,
+      value: (d: { bet_key: string; event_id: string; user_id: string; market: string; stake_cents: number; ts: number; window_start: string }) => ({
+        eventId: d.event_id,
+        userId: d.user_id,
+        market: d.market,
+        stake: d.stake_cents,
+        ts: d.ts,
+        windowStart: Date.parse(d.window_start),
+        betId: d.bet_key,
+      }),
+    },
+  },
+  "bet.late": {
+    aggregate: "wallet",
+    topic: TOPICS.bet,
+    about: "a bet arrived after its window had closed: counted, never qualifying",
+    data: z.object({
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      market: text,
+      stake_cents: cents,
+      ts: z.number().int(),
+      window_start: at,
+      arrived_at: at,
+    }),
+  },
+  "offer.awarded": {
+    aggregate: "wallet",
+    topic: TOPICS.offer,
+    about:
+      "a qualified bet earned an offer's bonus, credited in the same transaction (aggregate `wallet:{user_id}`); also to events.offer_awarded in the ORIGINAL SHAPE (`awardId`, `eventId`, `userId`, `offerId`, `stake`, `bonusAmount` minor units, `ts` epoch ms of the award)",
+    data: z.object({
+      award_id: text,
+      bet_key: text,
+      event_id: text,
+      user_id: text,
+      offer_id: text,
+      offer_version: z.number().int(),
+      stake_cents: cents,
+      bonus_cents: cents,
+      ledger_seq: z.number().int(),
+      awarded_at: at,
+    }),
+    also: {
+      topic: TOPICS.offerAwarded,
+      key: (d: { user_id: string }) => d.user_id,
+      value: (d: { award_id: string; event_id: string; user_id: string; offer_id: string; stake_cents: number; bonus_cents: number; awarded_at: string }) => ({
+        awardId: d.award_id,
+        eventId: d.event_id,
+        userId: d.user_id,
+        offerId: d.offer_id,
+        stake: d.stake_cents,
+        bonusAmount: d.bonus_cents,
+        ts: Date.parse(d.awarded_at),
+      }),
+    },
+  },
+  "odds.updated": {
+    aggregate: "odds",
+    topic: TOPICS.odds,
+    // ORIGINAL SHAPE: the sports-bet system's odds_updates message, as applied
+    // (odds are decimal strings exactly as sent; `draw` is null where there is none).
+    about: "an odds update was applied (aggregate `odds:{event_id}`); ORIGINAL SHAPE of odds_updates; stale versions emit nothing",
+    data: z.object({
+      event_id: text,
+      home_team: text,
+      away_team: text,
+      market: text,
+      odds: z.object({ home: text, draw: text.nullable(), away: text }),
+      updated_at: at,
+      source: text,
+      version: z.number().int(),
+    }),
+  },
   "bet.placed_external": {
     aggregate: "kafka",
     topic: TOPICS.betPlaced,
@@ -288,11 +425,11 @@ export type LedgerEventType = {
 }[EventType];
 
 /** The Kafka messages one event becomes: its own topic, plus any original-shape copy. */
-export function routesFor(type: string, data: unknown): { topic: string; value?: Record<string, unknown> }[] {
+export function routesFor(type: string, data: unknown): { topic: string; value?: Record<string, unknown>; key?: string }[] {
   if (!isCatalogued(type)) return [{ topic: TOPICS.unrouted }];
   const spec: Spec = CATALOGUE[type];
-  const routes: { topic: string; value?: Record<string, unknown> }[] = [{ topic: spec.topic }];
-  if (spec.also) routes.push({ topic: spec.also.topic, value: spec.also.value(data) });
+  const routes: { topic: string; value?: Record<string, unknown>; key?: string }[] = [{ topic: spec.topic }];
+  if (spec.also) routes.push({ topic: spec.also.topic, value: spec.also.value(data), key: spec.also.key?.(data) });
   return routes;
 }
 

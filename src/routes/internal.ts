@@ -5,8 +5,14 @@ import { z } from "zod";
 import { relayShard, relayShards } from "../lib/relays";
 import type { IngestResult as WireResult } from "../lib/bridge-wire";
 import { HttpError } from "../lib/errors";
+import { fromRuleMessage } from "../lib/offer-rules";
+import { offerPatch } from "../lib/offers";
 import { TOPICS } from "../lib/events";
-import { jsonBody, parse } from "../lib/validation";
+import { jsonBody, label, parse, userId } from "../lib/validation";
+import { oddsE4 } from "../lib/stake-gate";
+import { MAX_AMOUNT } from "../actors/wallet";
+import { wallet } from "./wallets";
+import { oddsMessage } from "../lib/odds";
 import {
   couponRequestTopics,
   errorReply,
@@ -15,6 +21,8 @@ import {
   type CouponRequestTopic,
   type Reply,
 } from "./coupon-protocol";
+import { catalogue, offerId, pushBudget } from "./offers";
+import { applyOdds } from "./odds";
 
 const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
@@ -34,7 +42,15 @@ const ingestBody = z.object({
   /** `abandon`: the bridge gave up on these after its last retry. */
   abandon: z.boolean().default(false),
   messages: z
-    .array(z.object({ topic: z.string().min(1), key: z.string().nullish(), value: z.unknown() }))
+    .array(
+      z.object({
+        topic: z.string().min(1),
+        key: z.string().nullish(),
+        value: z.unknown(),
+        /** The message's place in Kafka (`kafka:{topic}/{partition}:{offset+1}`), for deduplication. */
+        id: z.string().min(1).max(512).nullish(),
+      }),
+    )
     .min(1)
     .max(500),
 });
@@ -44,8 +60,15 @@ type IngestResult = WireResult<Reply>;
 const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
-async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean): Promise<IngestResult> {
-  if (topic === TOPICS.betPlaced) return { ok: true }; // Accepted; the archiver keeps them (stake gate: later issue).
+async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
+  if (topic === TOPICS.betPlaced) return placedOutside(env, value, id ?? null);
+  if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
+  if (topic === TOPICS.oddsUpdates) {
+    const msg = oddsMessage.safeParse(value);
+    if (!msg.success) return { ok: false, error: `odds_updates: ${msg.error.issues[0]?.path.join(".")}: ${msg.error.issues[0]?.message}` };
+    await applyOdds(env, msg.data); // a stale version is ignored and counted, not an error
+    return { ok: true };
+  }
   if (!isCouponRequest(topic)) return { ok: false, error: `no route for topic ${topic}` };
 
   const req = parseRequest(topic, value);
@@ -72,6 +95,61 @@ async function ingestOne(env: Env, topic: string, value: unknown, abandon: boole
           : { op: "claim", user_id: body.user_id },
       );
   return reply(reply_to, correlation_id, replyFor(correlation_id, outcome));
+}
+
+// events.bet_placed in the original shape: stake in minor units, ts epoch ms or ISO-8601.
+// `odds` (decimal) is optional: without it, offers with a min_odds never match.
+const betPlaced = z.looseObject({
+  eventId: label,
+  ts: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]),
+  userId,
+  market: label,
+  stake: z.number().int().min(1).max(MAX_AMOUNT),
+  currency: z.string(),
+  odds: z.union([z.number(), z.string()]).optional(),
+});
+
+/**
+ * A bet placed outside rushgate enters its user's stake window by its own
+ * timestamp, once per event id (its place in Kafka, the id the archive gives it
+ * too). Too far in the future, or not in this deployment's currency: dead-lettered.
+ */
+async function placedOutside(env: Env, value: unknown, messageId: string | null): Promise<IngestResult> {
+  const bet = betPlaced.safeParse(value);
+  if (!bet.success) {
+    const i = bet.error.issues[0]!;
+    return { ok: false, error: `${i.path.join(".") || "value"}: ${i.message}` };
+  }
+  const b = bet.data;
+  if (b.currency !== (env.CURRENCY || "GBP")) return { ok: false, error: `currency: ${b.currency} is not this deployment's ${env.CURRENCY}` };
+  const odds = b.odds === undefined ? null : oddsE4(b.odds);
+  if (b.odds !== undefined && odds === null) return { ok: false, error: "odds: decimal odds with at most 4 decimals" };
+  const ts = typeof b.ts === "number" ? b.ts : Date.parse(b.ts);
+  const key = messageId ?? `evt:${b.eventId}:${ts}:${b.stake}:${b.market}`;
+  const { status } = await wallet(env, b.userId).ingestBet({ key, event_id: b.eventId, market: b.market, odds_e4: odds, stake_cents: b.stake, ts });
+  if (status === "TOO_FAR_AHEAD") return { ok: false, error: `ts: more than MAX_CLOCK_SKEW_SECONDS ahead of the wallet's clock` };
+  return { ok: true };
+}
+
+/**
+ * An offer rule from the original engine's producers: converted (src/lib/offer-rules.ts),
+ * validated exactly as an HTTP PUT is, and applied at most once per Kafka position.
+ * A rule that cannot apply is dead-lettered with the reason.
+ */
+async function applyRule(env: Env, value: unknown, messageId: string | null): Promise<IngestResult> {
+  const rule = fromRuleMessage(value);
+  if (!rule.ok) return { ok: false, error: rule.error };
+  const id = offerId.safeParse(rule.id);
+  if (!id.success) return { ok: false, error: `rule.id: ${id.error.issues[0]!.message}` };
+  const patch = offerPatch.safeParse(rule.patch);
+  if (!patch.success) {
+    const i = patch.error.issues[0]!;
+    return { ok: false, error: `${i.path.join(".")}: ${i.message}` };
+  }
+  const outcome = await catalogue(env).applyRule(messageId, rule.id, patch.data, `kafka:${TOPICS.offersRules}`, rule.type === "UPSERT");
+  if (!outcome.ok) return { ok: false, error: `${outcome.error}: ${outcome.message}` };
+  if (outcome.value.changed) await pushBudget(env, outcome.value.offer);
+  return { ok: true };
 }
 
 const reply = (topic: string, key: string, value: Reply): IngestResult => ({ ok: true, reply: { topic, key, value } });
@@ -106,7 +184,7 @@ export const internal = new Hono<{ Bindings: Env }>()
     const { messages, abandon } = c.req.valid("json");
     // Sequential: keeps one partition's messages in order, as Kafka gave them.
     const results: IngestResult[] = [];
-    for (const m of messages) results.push(await ingestOne(c.env, m.topic, m.value, abandon));
+    for (const m of messages) results.push(await ingestOne(c.env, m.topic, m.value, abandon, m.id));
     return c.json({ results });
   });
 

@@ -27,6 +27,12 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
     const user = owner(c, c.req.param("user_id"));
     return c.json(await wallet(c.env, user).view());
   })
+  // The user's stake windows (the offers engine's gate), newest first; cursor = a window start in ms.
+  .get("/:user_id/windows", query(pageQuery(20)), async (c) => {
+    const user = owner(c, c.req.param("user_id"));
+    const { limit, cursor } = c.req.valid("query");
+    return c.json(await wallet(c.env, user).windows(limit, cursor));
+  })
   .get("/:user_id/ledger", query(pageQuery(100)), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { limit, cursor } = c.req.valid("query");

@@ -6,7 +6,8 @@ import { app } from "../../src/index";
 import { asUser, credentials } from "./auth-helpers";
 import { anonymous, call, deposit, get, post, raw, send, unique } from "./helpers";
 
-type Access = "public" | "service" | "self";
+// signedIn: any user or the service (a feed ticket names whoever asked).
+type Access = "public" | "service" | "self" | "signedIn";
 type Route = { method: string; path: string; body?: unknown; access: Access };
 
 const HOUR = 3_600_000;
@@ -15,6 +16,19 @@ let coupon: string;
 let campaign: string;
 let betId: string;
 let holdId: string;
+let offer: string;
+let oddsEvent: string;
+let oddsVersion = 1;
+const oddsBody = () => ({
+  event_id: oddsEvent,
+  home_team: "H",
+  away_team: "A",
+  market: "1X2",
+  odds: { home: "2.5", draw: "3", away: "2.9" },
+  updated_at: "2026-01-01T00:00:00Z",
+  source: "s",
+  version: ++oddsVersion,
+});
 
 beforeAll(async () => {
   victim = unique("victim");
@@ -31,6 +45,9 @@ beforeAll(async () => {
   const bet = { user_id: victim, event_id: "e", market: "m", selection: "s", stake_cents: 100, odd_value: 1000 };
   betId = (await send("/api/bets", bet)).body.bet_id;
   holdId = (await send(`/api/wallets/${victim}/holds`, { amount_cents: 50 })).body.hold_id;
+  offer = (await post("/api/offers", { name: "victim offer", min_stake_cents: 100, bonus_pct: 0.1 })).body.id;
+  oddsEvent = unique("ODDS");
+  expect((await post("/api/odds", oddsBody())).status).toBe(201);
 });
 
 /** Every route the Worker serves, with a body that would succeed for the right caller. */
@@ -40,6 +57,7 @@ function routes(): Route[] {
     { method: "POST", path: "/api/coupons", body: { name: unique("C"), amount: 1 }, access: "service" },
     { method: "POST", path: "/api/coupons/claim", body: { coupon_name: coupon, user_id: victim }, access: "self" },
     { method: "GET", path: `/api/coupons/${coupon}`, access: "public" },
+    { method: "GET", path: "/api/config", access: "public" },
     {
       method: "POST",
       path: "/api/campaigns",
@@ -64,7 +82,19 @@ function routes(): Route[] {
       access: "self",
     },
     { method: "GET", path: `/api/bets/${betId}`, access: "self" },
+    { method: "POST", path: "/api/odds", body: oddsBody(), access: "service" },
+    { method: "GET", path: "/api/events", access: "public" },
+    { method: "GET", path: `/api/events/${oddsEvent}/markets`, access: "public" },
+    { method: "GET", path: `/api/events/${oddsEvent}/odds`, access: "public" },
+    { method: "GET", path: "/api/stats", access: "public" },
+    { method: "POST", path: "/api/feeds/awards/tickets", access: "signedIn" },
     { method: "POST", path: `/api/bets/${betId}/settle`, body: { result: "WON" }, access: "service" },
+    { method: "POST", path: "/api/offers", body: { name: "o", min_stake_cents: 1, bonus_pct: 0.5 }, access: "service" },
+    { method: "GET", path: "/api/offers", access: "public" },
+    { method: "GET", path: `/api/offers/${offer}`, access: "public" },
+    { method: "PUT", path: `/api/offers/${offer}`, body: { bonus_pct: 0.2 }, access: "service" },
+    { method: "DELETE", path: `/api/offers/${offer}`, access: "service" },
+    { method: "GET", path: `/api/offers/${offer}/versions`, access: "service" },
   ];
 }
 
@@ -78,6 +108,9 @@ async function snapshot() {
     `/api/coupons/${coupon}`,
     `/api/campaigns/${campaign}`,
     `/api/campaigns/${campaign}/openings/${victim}`,
+    `/api/offers/${offer}`,
+    `/api/offers/${offer}/versions`,
+    `/api/events/${oddsEvent}/odds`,
   ];
   return Promise.all(reads.map(async (path) => (await get(path)).body));
 }
@@ -94,7 +127,9 @@ describe("who may call what", () => {
         .replace(coupon, ":name")
         .replace(campaign, ":id")
         .replace(betId, ":bet_id")
-        .replace(holdId, ":hold_id"),
+        .replace(holdId, ":hold_id")
+        .replace(offer, ":id")
+        .replace(oddsEvent, ":id"),
     );
     expect(new Set(rows)).toEqual(new Set(served));
   });
@@ -117,7 +152,7 @@ describe("who may call what", () => {
   it("another user's token is 403 FORBIDDEN on every user and service route; nothing changes", async () => {
     const before = await snapshot();
     const mallory = await asUser(unique("mallory"));
-    for (const r of routes().filter((r) => r.access !== "public")) {
+    for (const r of routes().filter((r) => r.access !== "public" && r.access !== "signedIn")) {
       const res = await send1(r, mallory);
       expect(res.status, `${r.method} ${r.path}`).toBe(403);
       expect(res.body).toEqual({ error: "FORBIDDEN", message: expect.any(String) });
@@ -136,7 +171,7 @@ describe("who may call what", () => {
 
   it("a user's own token passes on its own routes; public reads need no credential", async () => {
     const own = await asUser(victim);
-    for (const r of routes().filter((r) => r.access === "self")) {
+    for (const r of routes().filter((r) => r.access === "self" || r.access === "signedIn")) {
       const res = await send1(r, own);
       expect([401, 403, 500], `${r.method} ${r.path}: ${JSON.stringify(res.body)}`).not.toContain(res.status);
     }

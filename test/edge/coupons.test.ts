@@ -214,6 +214,8 @@ describe("coupon durability", () => {
     for (let round = 0; round < 5; round++) {
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => claim(name, `r${round}_${i}`)));
       winners.push(...results.filter((r) => r.body.status === "CLAIMED").map((r) => r.body.user_id));
+      // Once sold out the Worker answers for the object, which may then be idle: wake it to evict it.
+      await stub.get(1);
       await evictDurableObject(stub);
       // A user who won before the eviction is still remembered after it.
       expect((await claim(name, winners[0]!)).body.status).toBe("ALREADY_CLAIMED");

@@ -129,7 +129,9 @@ beforeAll(async () => {
   const campaign = (await post("/api/campaigns", { name: "f", ...window(), inventory: { "7": 3 } })).body.id;
   const betId = (await send("/api/bets", bet(victim))).body.bet_id;
   const holdId = (await send(`${w(victim)}/holds`, { amount_cents: 5 })).body.hold_id;
-  fixtures = { user_id: victim, name: coupon, id: campaign, bet_id: betId, hold_id: holdId };
+  // Campaign and offer routes both name their parameter :id; offer paths get the offer's.
+  const offer = (await post("/api/offers", { name: "fuzz", min_stake_cents: 1, bonus_pct: 0.5 })).body.id;
+  fixtures = { user_id: victim, name: coupon, id: campaign, offer, bet_id: betId, hold_id: holdId };
 });
 
 async function snapshot() {
@@ -141,6 +143,8 @@ async function snapshot() {
     `/api/bets/${f.bet_id}`,
     `/api/coupons/${f.name}`,
     `/api/campaigns/${f.id}`,
+    `/api/offers/${f.offer}`,
+    `/api/offers/${f.offer}/versions`,
   ];
   return Promise.all(reads.map(async (p) => (await get(p)).body));
 }
@@ -167,7 +171,11 @@ const pathFor = (template: string) =>
     })
     .map((choices) => {
       let i = 0;
-      return template.replace(/:([a-z_]+)/g, (_, name: string) => choices[i++] ?? encodeURIComponent(fixtures[name] ?? name));
+      const offerPath = template.startsWith("/api/offers/");
+      return template.replace(/:([a-z_]+)/g, (_, name: string) => {
+        const fixture = offerPath && name === "id" ? fixtures.offer : fixtures[name];
+        return choices[i++] ?? encodeURIComponent(fixture ?? name);
+      });
     });
 
 /** A body each route would accept from the right caller, to mutate one field at a time. */
@@ -184,6 +192,18 @@ function validBody(path: string): Record<string, unknown> | undefined {
     "/api/wallets/:user_id/holds/:hold_id/capture": { amount_cents: 1 },
     "/api/bets": bet(f.user_id!, 1),
     "/api/bets/:bet_id/settle": { result: "LOST" },
+    "/api/offers": { name: "f", min_stake_cents: 100, bonus_pct: 0.05, markets: ["m"], budget_cents: 1000 },
+    "/api/offers/:id": { bonus_pct: 0.5, min_odds: 1.5, max_awards_per_user: 2 },
+    "/api/odds": {
+      event_id: "FUZZ_EVENT",
+      home_team: "H",
+      away_team: "A",
+      market: "1X2",
+      odds: { home: "2.5", draw: null, away: "1.5" },
+      updated_at: "2026-01-01T00:00:00Z",
+      source: "fuzz",
+      version: 1,
+    },
   };
   return bodies[path];
 }
@@ -201,7 +221,7 @@ const bodyFor = (path: string) =>
       return JSON.stringify(body);
     }) },
     fc.constant(undefined),
-    fc.dictionary(fc.constantFrom("user_id", "amount_cents", "name", "amount", "coupon_name", "result", "stake_cents", "odd_value", "zzz"), nasty, { maxKeys: 6 }).map((b) => JSON.stringify(b)),
+    fc.dictionary(fc.constantFrom("user_id", "amount_cents", "name", "amount", "coupon_name", "result", "stake_cents", "odd_value", "bonus_pct", "min_stake_cents", "markets", "zzz"), nasty, { maxKeys: 6 }).map((b) => JSON.stringify(b)),
     fc.constantFrom("{", "[]", "null", '{"amount_cents":1e400}', '{"user_id":"\\ud800"}', "not json", '{"amount_cents":1,"amount_cents":2}'),
     fc.constant("chunked-oversize"),
   );
@@ -248,7 +268,8 @@ describe("property: no input makes a 5xx, leaks a stack, or changes state when r
           });
           const text = await res.text();
           expect(res.status, `${method} ${path} as ${cred}: ${text}`).toBeLessThan(500);
-          const parsed = JSON.parse(text);
+          // Every answer is JSON but a successful /metrics scrape (Prometheus text).
+          const parsed = res.status < 400 && path === "/metrics" ? {} : JSON.parse(text);
           if (res.status >= 400) {
             // Outcome endpoints (claim, open) answer {status, …}; every other error is {error, message}.
             const outcome = /\/(claim|open)$/.test(path) && method === "POST" && typeof parsed.status === "string";
@@ -266,7 +287,8 @@ describe("property: no input makes a 5xx, leaks a stack, or changes state when r
       { numRuns: 25 },
     );
     }
-  }, 240_000);
+    // 25 runs per route; the time grows with the number of routes.
+  }, 600_000);
 });
 
 /** A 20 KiB body sent without Content-Length (chunked), over the API's 16 KiB limit. */

@@ -85,18 +85,18 @@ describe(`archive (${store})`, () => {
   // Real wallet events against GET /ledger: test/node/contract.test.ts. Here,
   // events archived before the wallet emitted `entry` (their shape then).
   test("wallet events from before `entry`: the ledger's kind, sign and balance after; holds and releases are no entries", async () => {
-    const before = (seq: number, type: string, data: Record<string, Json>) =>
+    const legacy = (seq: number, type: string, data: Record<string, Json>) =>
       envelope("wallet:w1", seq, type, {
         user_id: "w1", currency: "GBP", cash_posted_cents: 0, cash_held_cents: 0, bonus_posted_cents: 0, at: "2026-11-22T04:00:00.000Z", ...data,
       });
     await archive.insert([
-      before(1, "wallet.deposited", { amount_cents: 5000, ledger_seq: 1, cash_posted_cents: 5000 }),
-      before(2, "wallet.withdrawn", { amount_cents: 2500, ledger_seq: 2, cash_posted_cents: 2500 }),
-      before(3, "wallet.held", { hold_id: "h1", amount_cents: 1000, ref: "r1", cash_posted_cents: 2500, cash_held_cents: 1000 }),
-      before(4, "wallet.captured", { hold_id: "h1", amount_cents: 600, released_cents: 400, ref: "r1", ledger_seq: 3, cash_posted_cents: 1900 }),
-      before(5, "wallet.winnings_credited", { amount_cents: 700, bet_id: "b1", ledger_seq: 4, cash_posted_cents: 2600 }),
-      before(6, "wallet.bonus_credited", { amount_cents: 300, award_id: "a1", ledger_seq: 1, bonus_posted_cents: 300, cash_posted_cents: 2600 }),
-      before(7, "wallet.released", { hold_id: "h2", amount_cents: 100, ref: null }),
+      legacy(1, "wallet.deposited", { amount_cents: 5000, ledger_seq: 1, cash_posted_cents: 5000 }),
+      legacy(2, "wallet.withdrawn", { amount_cents: 2500, ledger_seq: 2, cash_posted_cents: 2500 }),
+      legacy(3, "wallet.held", { hold_id: "h1", amount_cents: 1000, ref: "r1", cash_posted_cents: 2500, cash_held_cents: 1000 }),
+      legacy(4, "wallet.captured", { hold_id: "h1", amount_cents: 600, released_cents: 400, ref: "r1", ledger_seq: 3, cash_posted_cents: 1900 }),
+      legacy(5, "wallet.winnings_credited", { amount_cents: 700, bet_id: "b1", ledger_seq: 4, cash_posted_cents: 2600 }),
+      legacy(6, "wallet.bonus_credited", { amount_cents: 300, award_id: "a1", ledger_seq: 1, bonus_posted_cents: 300, cash_posted_cents: 2600 }),
+      legacy(7, "wallet.released", { hold_id: "h2", amount_cents: 100, ref: null }),
     ]);
     const rows = await archive.db.select().from(ledgerEntries).orderBy(asc(ledgerEntries.event_id));
     expect(rows.map((r) => [r.kind, r.balance, r.ledger_seq, r.amount_cents, r.balance_after_cents, r.ref, r.entry_id])).toEqual([

@@ -174,6 +174,47 @@ describe("inbound: the coupon request/reply protocol", () => {
   });
 });
 
+describe("offers.rules, both ways", () => {
+  const put = (path: string, body: unknown) =>
+    fetch(new URL(path, worker.url), {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it("every change is published as {type: UPSERT, rule} in the original units, keyed by rule id, and not read back", async () => {
+    const created = await api("/api/offers", { name: `kafka ${run}`, min_stake_cents: 1050, bonus_pct: 0.125, budget_cents: 100_000 });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect((await put(`/api/offers/${id}`, { bonus_pct: 0.2 })).status).toBe(200);
+    const mine = (seen: { message: { key: Buffer | null } }[]) => seen.filter((s) => s.message.key?.toString() === id);
+    const seen = mine(await consumeUntil(kafka.brokers, ["offers.rules"], (s) => mine(s).length >= 2));
+    expect(seen.map((s: any) => JSON.parse(s.message.value.toString()))).toEqual([
+      { type: "UPSERT", rule: expect.objectContaining({ id, minStake: 10.5, bonusPct: 12.5, budget: 1000, version: 1, active: true }) },
+      { type: "UPSERT", rule: expect.objectContaining({ id, bonusPct: 20, version: 2 }) },
+    ]);
+    // The bridge consumes offers.rules too, and must skip its own publications:
+    // a rule from outside, produced after ours, is applied once it has passed them.
+    await produce(kafka.brokers, "offers.rules", [{ key: id, value: JSON.stringify({ type: "UPSERT", rule: { id, maxAwardsPerUser: 2 } }) }]);
+    let offer: any;
+    for (let i = 0; i < 120; i++) {
+      offer = (await api(`/api/offers/${id}`)).body;
+      if (offer.max_awards_per_user === 2) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(offer).toMatchObject({ bonus_pct: 0.2, max_awards_per_user: 2, version: 3 });
+    const versions = (await api(`/api/offers/${id}/versions`)).body.versions;
+    expect(versions.map((v: any) => v.made_by)).toEqual(["service", "service", "kafka:offers.rules"]);
+  });
+
+  it("a rule that cannot apply is dead-lettered with the reason", async () => {
+    const key = `bad-rule-${run}`;
+    await produce(kafka.brokers, "offers.rules", [{ key, value: JSON.stringify({ type: "UPSERT", rule: { id: key, name: "x", minStake: 1, bonusPct: 101 } }) }]);
+    const dead = await consumeUntil(kafka.brokers, ["offers.rules.dlq"], (s) => s.some((x) => x.message.key?.toString() === key));
+    expect(headerOf(dead.find((x) => x.message.key?.toString() === key)!.message, "error")).toMatch(/bonus_pct/);
+  });
+});
+
 describe("inbound failures: retry, then dead-letter, never a late claim", () => {
   let proxy: Server;
   let failing = true;

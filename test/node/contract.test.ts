@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bets, claimLog, couponClaims, events, ledgerEntries } from "../../drizzle/schema.ts";
 import type { Envelope } from "../../src/lib/envelope.ts";
 import { dataError, isCatalogued } from "../../src/lib/events.ts";
+import { retry } from "../../src/lib/retry.ts";
 import { build, startRushgate, type Runtime } from "../../bench/lib/runtime.ts";
 import type { Archive } from "../../workers/archiver/archive.ts";
 import { store, testArchive, waitFor } from "./helpers.ts";
@@ -20,11 +21,19 @@ const run = Date.now().toString(36);
 let worker: Runtime;
 
 async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(new URL(path, worker.url), {
-    method,
-    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const once = async () => {
+    try {
+      return await fetch(new URL(path, worker.url), {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}`, ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      // workerd may close an idle keep-alive socket just as it is reused; a read may be sent again.
+      throw Object.assign(new Error(`fetch ${path}: ${(err as Error).message}`), { retryable: true });
+    }
+  };
+  const res = await retry(once, { attempts: 3, idempotent: method === "GET", baseMs: 50, maxMs: 200 });
   return { status: res.status, body: (await res.json()) as any };
 }
 let keys = 0;
@@ -106,15 +115,20 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await (await shared)?.cleanup();
   await worker?.stop();
 });
 
-/** A fresh archive holding exactly the emitted events, projected by the archiver's code. */
+/** An archive holding exactly the emitted events, projected by the archiver's code (opened once). */
+let shared: Promise<{ archive: Archive; cleanup(): Promise<void> }> | undefined;
 async function archived(): Promise<{ archive: Archive; done(): Promise<void> }> {
-  const target = testArchive();
-  const archive = await target.open();
-  await archive.insert(emitted);
-  return { archive, done: async () => (await archive.close(), await target.cleanup()) };
+  shared ??= (async () => {
+    const target = testArchive();
+    const archive = await target.open();
+    await archive.insert(emitted);
+    return { archive, cleanup: async () => (await archive.close(), await target.cleanup()) };
+  })();
+  return { archive: (await shared).archive, done: async () => {} };
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;

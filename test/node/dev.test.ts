@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitFor } from "./helpers.ts";
+import { readDevVars } from "../../workers/lib/dev-vars.ts";
 import { descendants, freePort, gone, listening, type Running, run } from "./dev-processes.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "rushgate-dev-"));
@@ -58,8 +59,13 @@ async function stopsEverything(
   expect(dev.lines.filter((l) => l.includes('"msg":"shutting down"'))).toHaveLength(1);
 }
 
+// As the operator: `npm run dev` made .dev.vars (or found it) before it printed its banner.
 const post = (url: string, body: unknown) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${readDevVars().ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+  });
 
 describe("npm run dev", () => {
   it("says where each part listens, prints nothing per poll, sums up deliveries, and stops on SIGTERM", async () => {

@@ -21,7 +21,7 @@ const readers: Reader[] = [];
 
 beforeAll(async () => {
   build();
-  [kafka, worker] = await Promise.all([startKafka(), startRushgate({ BRIDGE_TOKEN: token })]);
+  [kafka, worker] = await Promise.all([startKafka(), startRushgate({ BRIDGE_TOKEN: token, ADMIN_TOKEN: adminToken })]);
   producer = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer({
     allowAutoTopicCreation: true,
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -57,10 +57,12 @@ async function reader(topics: string[]): Promise<Reader> {
   return r;
 }
 
+const adminToken = `fo-admin-${Date.now().toString(36)}`;
 const api = (path: string, body?: unknown, auth = false) =>
   fetch(new URL(path, worker.url), {
     method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${token}` } : {}) },
+    // `auth`: as the bridge (on /internal); otherwise as the operator.
+    headers: { "content-type": "application/json", authorization: `Bearer ${auth ? token : adminToken}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 

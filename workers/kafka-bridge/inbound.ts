@@ -16,6 +16,16 @@ export type InboundOptions = { groupId: string; retryAttempts: number; retryBase
 
 type Origin = { topic: string; partition: number; offset: string };
 
+/** A message's place in Kafka: the same id on every redelivery, so the Worker can apply it once. */
+const positionId = (o: Origin) => `kafka:${o.topic}/${o.partition}:${BigInt(o.offset) + 1n}`;
+
+/**
+ * rushgate publishes its own offer changes to offers.rules too (with the event
+ * headers); reading them back would apply a change twice, or an old one after
+ * a newer one. Only messages from outside (no `event-id`) are applied.
+ */
+const ownEcho = (topic: string, message: KafkaMessage) => topic === "offers.rules" && header(message.headers, "event-id") !== undefined;
+
 const header = (headers: IHeaders | undefined, name: string) => headers?.[name]?.toString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -90,6 +100,7 @@ export async function startInbound(
     const parsed: { message: KafkaMessage; value: unknown }[] = [];
     for (const message of batch.messages) {
       metrics.consumed.inc({ topic: batch.topic });
+      if (ownEcho(batch.topic, message)) continue;
       const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       try {
         parsed.push({ message, value: parse(message) });
@@ -101,6 +112,7 @@ export async function startInbound(
       topic: batch.topic,
       key: message.key?.toString() ?? null,
       value,
+      id: positionId({ topic: batch.topic, partition: batch.partition, offset: message.offset }),
     }));
     let results: IngestResult[] | undefined;
     let failure: Error | undefined;
@@ -149,7 +161,7 @@ export async function startInbound(
         resolveOffset(message.offset);
         continue;
       }
-      const ingest = [{ topic: origin.topic, key: message.key?.toString() ?? null, value }];
+      const ingest = [{ topic: origin.topic, key: message.key?.toString() ?? null, value, id: positionId(origin) }];
       try {
         const { results } = await client.ingest(ingest);
         await settle(origin, message, results[0]!);

@@ -22,7 +22,7 @@ export function kafkaSink(producer: Producer): Sink {
       // is parked in unrouted.events, not dropped.
       const message = toMessage(e);
       for (const route of routesFor(e.type, e.data)) {
-        add(route.topic, route.value ? { ...message, value: JSON.stringify(route.value) } : message);
+        add(route.topic, route.value ? { ...message, key: route.key ?? message.key, value: JSON.stringify(route.value) } : message);
       }
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));

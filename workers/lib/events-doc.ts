@@ -2,12 +2,14 @@
 // table cannot drift from the code: `node workers/lib/events-doc.ts` rewrites
 // it, and test/node/events-doc.test.ts fails when it is stale.
 import { writeFileSync } from "node:fs";
-import { CATALOGUE, type EventType } from "../../src/lib/events.ts";
+import { CATALOGUE, type AggregateKind, type EventType } from "../../src/lib/events.ts";
 
-const keys: Record<string, string> = {
+const keys: Record<AggregateKind, string> = {
   coupon: "aggregate `coupon:{name}`",
   campaign: "aggregate `campaign:{id}` or `campaign:{id}/{shard}`",
   wallet: "aggregate `wallet:{user_id}`",
+  offers: "aggregate `offers:catalogue` (on offers.rules: the offer id)",
+  odds: "aggregate `odds:{event_id}`",
   kafka: "the original message's key",
 };
 

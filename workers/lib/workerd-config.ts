@@ -27,6 +27,7 @@ export type WorkerSpec = {
 
 // Cap'n Proto text strings take C escapes (\xHH), not JSON's \u; UTF-8 passes as is.
 const str = (s: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
   `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}"`;
 
 function moduleLine(file: string): string {
