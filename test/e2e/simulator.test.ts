@@ -111,7 +111,7 @@ describe("npm run simulate", () => {
 
   it("catches a bug planted in a copy of the Worker: a voided bet's stake is kept instead of released", async () => {
     const copy = join(scratch, "planted");
-    for (const p of ["src", "wrangler.toml", "package.json", "tsconfig.json"]) cpSync(join(root, p), join(copy, p), { recursive: true });
+    for (const p of ["src", "web/dist", "wrangler.toml", "package.json", "tsconfig.json"]) cpSync(join(root, p), join(copy, p), { recursive: true });
     symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
     const file = join(copy, "src/actors/wallet.ts");
     const source = readFileSync(file, "utf8");

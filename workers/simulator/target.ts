@@ -102,8 +102,21 @@ export class Target {
     }
   }
 
+  /** How many partitions a topic has (it is created if missing: the mock cluster auto-creates). */
+  async partitions(topic: string): Promise<number> {
+    const kafka = new Kafka({ clientId: "rushgate-simulator", brokers: this.o.brokers!, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? 1;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Produces to a topic (acks from all replicas). */
-  async produce(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+  async produce(topic: string, messages: { key: string; value: string; partition?: number }[]): Promise<void> {
     if (!this.o.brokers?.length) throw new Error("no Kafka brokers (--brokers)");
     this.producer ??= (async () => {
       const kafka = new Kafka({ clientId: "rushgate-simulator", brokers: this.o.brokers!, logLevel: logLevel.NOTHING });

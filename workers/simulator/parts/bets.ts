@@ -90,6 +90,27 @@ async function produceBet(ctx: Context, b: PlannedBet, copy: boolean): Promise<T
   return "ok";
 }
 
+/**
+ * Waits until a bet produced to events.bet_placed reaches its wallet, so the
+ * bridge's consumer group has joined before the load: a Kafka bet's lateness
+ * is decided when it arrives, and a group still joining would hold the first
+ * seconds of bets back.
+ */
+async function warmKafka(ctx: Context): Promise<void> {
+  const user = `${ctx.plan.run}-probe`;
+  const started = Date.now();
+  const probe = { eventId: `${ctx.plan.run}-probe`, ts: Date.now(), userId: user, market: "probe", stake: 1, currency: "GBP" };
+  await ctx.target.produce("events.bet_placed", [{ key: user, value: JSON.stringify(probe) }]);
+  while (Date.now() - started < 90_000) {
+    const res = await ctx.target.call("GET", `/api/wallets/${encodeURIComponent(user)}/windows`);
+    if (res.reply?.status === 200 && res.reply.body.windows?.length) {
+      return ctx.log(`bets: Kafka → bridge → wallet in ${((Date.now() - started) / 1000).toFixed(1)} s (warm-up bet)`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("a bet produced to events.bet_placed did not reach its wallet in 90 s: is the bridge running on these brokers?");
+}
+
 export const bets: Part = {
   name: "bets",
 
@@ -105,6 +126,7 @@ export const bets: Part = {
       if (out.reply?.status !== 201) ctx.counters.error("deposit", `${user}: ${out.reply?.status ?? out.error}`);
     });
     ctx.log(`bets: funded ${users.length} wallets`);
+    if (ctx.target.kafka && ctx.plan.bets.some((b) => b.via === "kafka")) await warmKafka(ctx);
   },
 
   tasks(ctx) {

@@ -59,7 +59,8 @@ async function gateBets(ctx: Context): Promise<GateBet[]> {
       const rec = ctx.records.kafka.get(b.n);
       if (!rec?.produced) continue;
       for (let i = 0; i < rec.copies; i++) {
-        out.push({ user: b.user, key: b.kafka_event_id!, stake_cents: b.stake_cents, market: b.market, odds_e4: e4(b.odds), ts: rec.ts, arrived: rec.sent_at });
+        const key = ctx.scenario.gate.dedupe === "event_id" ? b.kafka_event_id! : `${b.kafka_event_id}#${i}`;
+        out.push({ user: b.user, key, stake_cents: b.stake_cents, market: b.market, odds_e4: e4(b.odds), ts: rec.ts, arrived: rec.sent_at });
       }
     }
   }
@@ -69,6 +70,32 @@ async function gateBets(ctx: Context): Promise<GateBet[]> {
     if (res.reply?.status === 200) bet.ts = bet.arrived = Date.parse(res.reply.body.placed_at);
   });
   return out;
+}
+
+/**
+ * Waits until the bridge has delivered every Kafka bet: one last bet on each
+ * partition of events.bet_placed, for a user of its own; partitions are
+ * delivered in order, so once all of them are in a wallet, so is everything
+ * produced before them.
+ */
+async function drainKafka(ctx: Context): Promise<void> {
+  const topic = "events.bet_placed";
+  const n = await ctx.target.partitions(topic);
+  const user = `${ctx.plan.run}-drain`;
+  const started = Date.now();
+  const messages = Array.from({ length: n }, (_, p) => ({
+    key: user,
+    partition: p,
+    value: JSON.stringify({ eventId: `${ctx.plan.run}-drain-${p}`, ts: Date.now(), userId: user, market: "drain", stake: 1, currency: "GBP" }),
+  }));
+  await ctx.target.produce(topic, messages);
+  while (Date.now() - started < 180_000) {
+    const windows = await pages<any>(ctx, `/api/wallets/${encodeURIComponent(user)}/windows`, "windows");
+    const arrived = (windows ?? []).reduce((a, w) => a + w.bets + w.late_bets.length, 0);
+    if (arrived >= n) return ctx.log(`offers: every Kafka bet delivered (${((Date.now() - started) / 1000).toFixed(1)} s to drain ${n} partitions)`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error("the bridge did not deliver events.bet_placed within 180 s");
 }
 
 export const offers: Part = {
@@ -96,6 +123,7 @@ export const offers: Part = {
     if (!state.available || !state.gate) return [];
     const c = gateConfig(ctx);
     const bets = await gateBets(ctx);
+    if (ctx.target.kafka && ctx.records.kafka.size) await drainKafka(ctx);
     // Wait until every window has closed (by our clock) and its awards had time to be paid.
     const last = Math.max(0, ...bets.map((b) => closesAt(windowStart(b.ts, c), c)));
     const wait = last + 3000 - Date.now();
@@ -103,25 +131,62 @@ export const offers: Part = {
       ctx.log(`offers: waiting ${(wait / 1000).toFixed(0)} s for the last stake window to close`);
       await new Promise((r) => setTimeout(r, wait));
     }
-    const exp = expected(bets, state.offers, c);
     const users = [...new Set(bets.map((b) => b.user))];
-    const httpIds = new Set(bets.map((b) => b.key));
-    const actual: ActualAward[] = [];
+    const httpIds = new Set(bets.filter((b) => b.key.includes(".")).map((b) => b.key));
     const problems: string[] = [];
     const windowProblems: string[] = [];
+    const awardsOf = new Map<string, any[]>();
+    const windowsOf = new Map<string, any[]>();
+    await pool(users, 8, async (user) => {
+      const list = await pages<any>(ctx, `/api/awards?user_id=${encodeURIComponent(user)}`, "awards");
+      if (!list) problems.push(`${user}: GET /api/awards failed`);
+      else awardsOf.set(user, list);
+      const windows = await pages<any>(ctx, `/api/wallets/${encodeURIComponent(user)}/windows`, "windows");
+      if (!windows) windowProblems.push(`${user}: GET windows failed`);
+      else windowsOf.set(user, windows);
+    });
+
+    // When a Kafka bet reached its wallet only the wallet knows: it is at least when we
+    // produced it. A bet the wallet lists as late carries its arrival; the oracle takes
+    // that (after checking it is after the send and at or after the window's close).
+    const kafkaBets = new Map<string, GateBet[]>();
+    for (const b of bets) {
+      if (httpIds.has(b.key)) continue;
+      const k = `${b.user} ${b.key.split("#")[0]} ${b.ts}`;
+      kafkaBets.set(k, [...(kafkaBets.get(k) ?? []), b]);
+    }
+    for (const [user, windows] of windowsOf) {
+      for (const w of windows) {
+        for (const late of w.late_bets ?? []) {
+          const mine = kafkaBets.get(`${user} ${late.event_id} ${Date.parse(late.ts)}`)?.find((b) => b.arrived <= Date.parse(late.arrived_at) && !("seen" in b));
+          if (!mine) continue;
+          const arrived = Date.parse(late.arrived_at);
+          if (arrived < closesAt(windowStart(mine.ts, c), c)) windowProblems.push(`${user}: ${late.event_id} listed late, but arrived ${late.arrived_at}, before its window closed`);
+          mine.arrived = Math.max(mine.arrived, arrived);
+          Object.assign(mine, { seen: true });
+        }
+      }
+    }
+
+    const exp = expected(bets, state.offers, c);
+    const actual: ActualAward[] = [];
     const byUser = new Map<string, typeof exp.windows>();
     for (const w of exp.windows) byUser.set(w.user, [...(byUser.get(w.user) ?? []), w]);
     let windowsRight = 0;
-    await pool(users, 8, async (user) => {
-      const list = await pages<any>(ctx, `/api/awards?user_id=${encodeURIComponent(user)}`, "awards");
-      if (!list) return void problems.push(`${user}: GET /api/awards failed`);
-      for (const a of list) {
-        // A bet over HTTP is keyed by its bet id; one from Kafka by its event id.
-        const bet = httpIds.has(a.bet_key) ? a.bet_key : a.event_id;
+    for (const user of users) {
+      // A bet over HTTP is keyed by its bet id; one from Kafka by its event id (and, per message, its place).
+      const ordinal = new Map<string, number>();
+      for (const a of [...(awardsOf.get(user) ?? [])].sort((x, y) => (x.bet_key < y.bet_key ? -1 : 1))) {
+        let bet = a.bet_key;
+        if (!httpIds.has(a.bet_key)) {
+          const n = ordinal.get(`${a.event_id} ${a.offer_id}`) ?? 0;
+          ordinal.set(`${a.event_id} ${a.offer_id}`, n + 1);
+          bet = ctx.scenario.gate.dedupe === "event_id" ? a.event_id : `${a.event_id}#${n}`;
+        }
         actual.push({ award_id: a.award_id, user, bet, offer_id: a.offer_id, bonus_cents: a.bonus_cents });
       }
-      const windows = await pages<any>(ctx, `/api/wallets/${encodeURIComponent(user)}/windows`, "windows");
-      if (!windows) return void windowProblems.push(`${user}: GET windows failed`);
+      const windows = windowsOf.get(user);
+      if (!windows) continue;
       const seen = new Map(windows.map((w) => [Date.parse(w.start), w]));
       for (const w of byUser.get(user) ?? []) {
         const got = seen.get(w.start);
@@ -132,7 +197,7 @@ export const offers: Part = {
         seen.delete(w.start);
       }
       for (const w of seen.values()) windowProblems.push(`${user} window ${w.start}: not expected (${w.state} sum ${w.sum_cents})`);
-    });
+    }
     const reserved = new Map<string, number>();
     for (const id of state.created) {
       const res = await ctx.target.call("GET", `/api/offers/${id}`);
