@@ -109,20 +109,40 @@ describe("npm run simulate", () => {
     expect(code).toBe(0);
   });
 
-  it("catches a bug planted in a copy of the Worker: a voided bet's stake is kept instead of released", async () => {
-    const copy = join(scratch, "planted");
+  /** A copy of the Worker with one line changed, served; its URL. */
+  async function plantedWorker(name: string, file: string, from: string, to: string): Promise<string> {
+    const copy = join(scratch, name);
     for (const p of ["src", "web/dist", "wrangler.toml", "package.json", "tsconfig.json"]) cpSync(join(root, p), join(copy, p), { recursive: true });
     symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
-    const file = join(copy, "src/actors/wallet.ts");
-    const source = readFileSync(file, "utf8");
-    const planted = source.replace('result === "VOID" ? 0 : bet.stake', "bet.stake");
+    const source = readFileSync(join(copy, file), "utf8");
+    const planted = source.replace(from, to);
     expect(planted).not.toBe(source); // the plant took
-    writeFileSync(file, planted);
-    const bad = await worker(copy);
+    writeFileSync(join(copy, file), planted);
+    return worker(copy);
+  }
+
+  it("catches a bug planted in a copy of the Worker: a voided bet's stake is kept instead of released", async () => {
+    const bad = await plantedWorker("void-keeps-stake", "src/actors/wallet.ts", 'result === "VOID" ? 0 : bet.stake', "bet.stake");
     const { code, out } = await simulate(["--url", bad, "--run-id", `${run}-b`, ...common()]);
     console.log(out);
     expect(out).toMatch(/\| wallets +\| every balance equals the oracle's +\| +\d+ \| +\d+ \| NO/);
     expect(out).toMatch(/posted \d+ \(expected \d+\)/);
+    expect(out).toMatch(/simulate: NOT CLEAN/);
+    expect(code).toBe(1);
+  });
+
+  it("catches a bug planted in a copy of the Worker: a qualified bet is awarded by every matching offer, not once", async () => {
+    const bad = await plantedWorker(
+      "awards-twice",
+      "src/actors/wallet-awards.ts",
+      'if (outcome?.status === "RESERVED") return this.pay(task, i, c, id, outcome.amount_cents);',
+      'if (outcome?.status === "RESERVED") { this.pay(task, i, c, id, outcome.amount_cents); continue; }',
+    );
+    const { code, out } = await simulate(["--url", bad, "--run-id", `${run}-c`, ...common()]);
+    console.log(out);
+    expect(out).toMatch(/\| awards +\| phantom awards +\| +0 \| +[1-9]\d* \| NO/);
+    expect(out).toMatch(/: a second award /);
+    expect(out).toMatch(/bonus \d+ \(expected \d+\)/); // and the wallets were credited for them
     expect(out).toMatch(/simulate: NOT CLEAN/);
     expect(code).toBe(1);
   });
