@@ -100,8 +100,9 @@ const target = new Target({
 const run = a["run-id"] ?? `sim${s.seed}-${Date.now().toString(36)}`;
 const p = plan(s, run);
 if (a["print-plan"]) {
-  console.log(JSON.stringify({ ...p, deposits: [...p.deposits] }, null, 1));
-  process.exit(0);
+  // Written in full before exiting: process.exit would cut a piped stdout short.
+  process.stdout.write(`${JSON.stringify({ ...p, deposits: [...p.deposits] }, null, 1)}\n`, () => process.exit(0));
+  await new Promise(() => {});
 }
 
 const log = (line: string) => console.log(`simulate: ${line}`);
