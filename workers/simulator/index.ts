@@ -33,6 +33,7 @@ const { values: a } = parseArgs({
     "run-id": { type: "string" },
     "progress-ms": { type: "string", default: "1000" },
     "timeout-ms": { type: "string", default: "10000" },
+    connections: { type: "string", default: "256" },
     json: { type: "string" },
     "print-plan": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -43,7 +44,7 @@ const { values: a } = parseArgs({
 if (a.help) {
   console.log(`npm run simulate -- [--count N --interval-ms M | --scenario FILE] [--seed N]
   [--url URL --token SERVICE_TOKEN] [--jwt-secret SECRET | --service-users] [--brokers host:port,...]
-  [--run-id ID] [--progress-ms 1000] [--json FILE] [--print-plan]
+  [--run-id ID] [--progress-ms 1000] [--timeout-ms 10000] [--connections 256] [--json FILE] [--print-plan]
 Defaults: the Worker of \`npm run dev\` (http://127.0.0.1:$PORT, 8787) with the tokens in .dev.vars;
 brokers from KAFKA_BROKERS. See docs/simulator.md.`);
   process.exit(0);
@@ -95,6 +96,7 @@ const target = new Target({
   brokers,
   timeoutMs: num("timeout-ms", a["timeout-ms"]) ?? 10_000,
   retryForMs: 60_000,
+  maxConnections: num("connections", a.connections) || 256,
 });
 
 const run = a["run-id"] ?? `sim${s.seed}-${Date.now().toString(36)}`;

@@ -16,6 +16,13 @@ export type TargetOptions = {
   timeoutMs: number;
   /** How long one logical request may keep retrying before it is an error, ms. */
   retryForMs: number;
+  /**
+   * At most this many requests open at once; the rest wait in order. A local
+   * workerd has a file-descriptor limit (thousands of sockets at once kill it
+   * with EMFILE), and the wait still counts in the latency, which is measured
+   * from each request's intended time.
+   */
+  maxConnections: number;
 };
 
 export type Reply = { status: number; body: any; headers: Headers };
@@ -29,6 +36,8 @@ export class Target {
   readonly userAuth: "jwt" | "service";
   private readonly tokens = new Map<string, Promise<string>>();
   private producer: Promise<Producer> | null = null;
+  private open = 0;
+  private readonly queue: (() => void)[] = [];
 
   readonly o: TargetOptions;
 
@@ -56,6 +65,17 @@ export class Target {
 
   /** One attempt. Throws on a network error or timeout. */
   async once(method: string, path: string, opts: { body?: unknown; as?: string; key?: string } = {}): Promise<Reply> {
+    if (this.open >= this.o.maxConnections) await new Promise<void>((r) => this.queue.push(r));
+    this.open++;
+    try {
+      return await this.send(method, path, opts);
+    } finally {
+      this.open--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private async send(method: string, path: string, opts: { body?: unknown; as?: string; key?: string }): Promise<Reply> {
     const headers: Record<string, string> = { authorization: `Bearer ${await this.token(opts.as ?? "service")}` };
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     if (opts.key) headers["idempotency-key"] = opts.key;
