@@ -14,6 +14,7 @@ import { feeds, metrics, sockets } from "./routes/feeds";
 import { internal } from "./routes/internal";
 import { offers } from "./routes/offers";
 import { odds } from "./routes/odds";
+import { reference } from "./routes/openapi";
 import { wallets } from "./routes/wallets";
 
 export { AwardsFeed } from "./actors/awards-feed";
@@ -69,6 +70,7 @@ app.route("/api", odds);
 app.route("/api", feeds);
 app.route("/ws", sockets);
 app.route("/metrics", metrics);
+app.route("/api", reference);
 
 app.notFound((c) => {
   const allow = allowedMethods(app.routes, c.req.path);

@@ -187,6 +187,7 @@ function banner(): string {
   const lines = [
     "dev: rushgate is up",
     `  worker    ${workerUrl}   (wrangler's devtools inspector on 127.0.0.1:${ports.inspector})`,
+    `  api docs  ${workerUrl}/api/docs   (OpenAPI 3.1: ${workerUrl}/api/openapi.json)`,
     `  bridge    http://127.0.0.1:${ports.bridge}/healthz and /metrics`,
     kafka ? `  kafka     ${env.KAFKA_BROKERS}` : "  kafka     none: the bridge writes straight into the archive",
     kafka ? `  archiver  http://127.0.0.1:${ports.archiver}/healthz and /metrics` : "",

@@ -18,7 +18,7 @@ export async function readCoupon(base: URL, name: string, headers: Record<string
     for (const u of snapshot.claimed_by) users.add(u);
     cursor = snapshot.next_cursor ?? "";
   } while (cursor);
-  return { amount: snapshot.amount, sold: snapshot.amount - snapshot.remaining_amount, listed, distinct: users.size };
+  return { amount: snapshot.amount, sold: snapshot.amount - snapshot.remaining_amount, listed, distinct: users.size, users };
 }
 
 /**

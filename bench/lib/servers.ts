@@ -39,12 +39,15 @@ let bundled = false;
  * rushgate as deployed. `held`: every Coupon's outbox alarm does nothing, so
  * events are written but never shipped (event delivery held back).
  */
-export async function startRushgate(opts: { tmpfs?: boolean; held?: boolean; name?: string } = {}): Promise<Server> {
+export async function startRushgate(
+  opts: { tmpfs?: boolean; held?: boolean; name?: string; vars?: Record<string, string> } = {},
+): Promise<Server> {
   const name = opts.name ?? `rushgate${opts.held ? "-held" : ""}${opts.tmpfs ? "-tmpfs" : ""}`;
   const outdir = join(buildDir, "rushgate");
   if (!bundled) buildBundle(outdir);
   bundled = true;
   const spec = await rushgateSpec({ outdir, storage: storageDir(name, opts.tmpfs), secrets, build: false });
+  spec.text = { ...spec.text, ...opts.vars };
   if (opts.held) {
     // ES modules: a local export shadows the same name from `export *`.
     writeFileSync(
@@ -99,8 +102,10 @@ export default {
  * transactionSync (one commit per claim). `coalesced`: the same statements in
  * one synchronous turn outside an explicit transaction, so workerd commits
  * every claim of a turn together and holds their replies until that commit.
+ * `grouped`: claims queued and flushed in one transactionSync per timer tick
+ * (`grouped-microtask`: per microtask checkpoint), a nested one per claim.
  */
-export const startMinimal = (mode: "transaction" | "coalesced" | "grouped", tmpfs = false) => {
+export const startMinimal = (mode: "transaction" | "coalesced" | "grouped" | "grouped-microtask", tmpfs = false) => {
   const name = `minimal-${mode}${tmpfs ? "-tmpfs" : ""}`;
   return served(
     name,
@@ -126,11 +131,11 @@ export class Claim extends DurableObject {
       return { status: "CLAIMED", user_id: user, seq };
     };
     ${
-      mode === "grouped"
+      mode.startsWith("grouped")
         ? `return new Promise((resolve, reject) => {
       this.pending ??= [];
       this.pending.push({ write, resolve, reject });
-      if (this.pending.length === 1) setTimeout(() => this.flush(), 0);
+      if (this.pending.length === 1) ${mode === "grouped" ? "setTimeout(() => this.flush(), 0)" : "queueMicrotask(() => this.flush())"};
     });`
         : `return ${mode === "transaction" ? "this.ctx.storage.transactionSync(write)" : "write()"};`
     }

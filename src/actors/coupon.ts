@@ -72,7 +72,21 @@ export class Coupon extends Actor<"coupon"> {
     return ok({ name, amount, remaining_amount: amount });
   }
 
-  claim(userId: string): ClaimOutcome {
+  /**
+   * RPC: one claim. Concurrent claims share one storage commit (`batched`);
+   * each still decides on the state its batch has reached, so two claims in a
+   * batch get consecutive seqs. Answers that need no write (no such coupon,
+   * sold out: both final at this instant) skip the batch.
+   */
+  claim(userId: string): ClaimOutcome | Promise<ClaimOutcome> {
+    const coupon = this.state();
+    if (!coupon) return { status: "NOT_FOUND" };
+    if (coupon.claimed === coupon.amount) return this.claimNow(userId);
+    return this.batched(() => this.claimNow(userId));
+  }
+
+  /** A claim decided and written now (inside a batch, or inside `once`'s transaction). */
+  private claimNow(userId: string): ClaimOutcome {
     const coupon = this.state();
     if (!coupon) return { status: "NOT_FOUND" };
     if (coupon.claimed === coupon.amount) {
@@ -115,7 +129,7 @@ export class Coupon extends Actor<"coupon"> {
     // One transaction around the effect and its record (transactionSync nests).
     return this.mutate(() => {
       const outcome: RequestOutcome =
-        request.op === "create" ? this.create(request.name, request.amount) : this.claim(request.user_id);
+        request.op === "create" ? this.create(request.name, request.amount) : this.claimNow(request.user_id);
       this.remember(correlationId, outcome);
       return outcome;
     });

@@ -33,7 +33,7 @@ export type Handler = (payload: Json) => void | number | Promise<void | number>;
 /**
  * Base class for every actor: applies the outbox, the schedule and the
  * subclass's `static migrations` before the first request, gives it `sql`,
- * `mutate`, `emit` and `schedule`, and runs due scheduled rows (outbox delivery
+ * `mutate`, `batched`, `emit` and `schedule`, and runs due scheduled rows (outbox delivery
  * is one kind) from the object's single alarm.
  *
  * Migrations are static because subclass fields are not set yet when this
@@ -122,19 +122,78 @@ export abstract class Actor<K extends AggregateKind = AggregateKind> extends Dur
    */
   protected mutate<T>(fn: (at: string) => T): T {
     if (this.mutationTime !== undefined) return fn(this.mutationTime);
+    return this.attempt(fn);
+  }
+
+  /**
+   * Group commit: queues a mutation and runs it, with every other one queued in
+   * the same moment, in one transaction, so concurrent requests share one
+   * storage commit instead of paying one each. Each runs in its own nested
+   * transactionSync (a SAVEPOINT): one that throws rolls back only its own
+   * writes and, through `rollback()`, memory; the others stand. The promise
+   * settles after the batch's transaction returns, and workerd's output gate
+   * holds the reply until that commit is durable. `fn` must be synchronous and
+   * must decide everything from state it reads inside itself (earlier
+   * mutations of the batch have already run when it does).
+   */
+  protected batched<T>(fn: (at: string) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const first = this.queued.push({ fn, resolve: resolve as (v: unknown) => void, reject }) === 1;
+      // A timer, not a microtask: requests that arrive while this turn's I/O is
+      // delivered join the batch (a microtask would flush after the first).
+      if (first) setTimeout(() => this.flush(), 0);
+    });
+  }
+
+  private queued: { fn: (at: string) => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    const armed = { delivery: this.deliveryArmed, at: this.armedAt };
+    let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
+    try {
+      outcomes = this.ctx.storage.transactionSync(() =>
+        batch.map(({ fn }) => {
+          try {
+            return { ok: true as const, value: this.attempt(fn) };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+    } catch (error) {
+      // The batch's own transaction failed: none of it stands.
+      this.restore(armed);
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    batch.forEach((q, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) q.resolve(o.value);
+      else q.reject(o.error);
+    });
+  }
+
+  /** One mutation in its own (possibly nested) transaction; memory restored if it throws. */
+  private attempt<T>(fn: (at: string) => T): T {
     const armed = { delivery: this.deliveryArmed, at: this.armedAt };
     this.mutationTime = new Date(this.clock()).toISOString();
     try {
       return this.ctx.storage.transactionSync(() => fn(this.mutationTime!));
     } catch (err) {
-      this.events.forget();
-      this.deliveryArmed = armed.delivery;
-      this.armedAt = armed.at;
-      this.rollback();
+      this.restore(armed);
       throw err;
     } finally {
       this.mutationTime = undefined;
     }
+  }
+
+  private restore(armed: { delivery: boolean; at: number | undefined }): void {
+    this.events.forget();
+    this.deliveryArmed = armed.delivery;
+    this.armedAt = armed.at;
+    this.rollback();
   }
 
   /** The one hook for a failed mutation: drop or restore every in-memory copy of state. */

@@ -17,7 +17,7 @@ const odds = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return text;
 });
 
-const placeBody = z.strictObject({
+export const placeBody = z.strictObject({
   user_id: userId,
   event_id: label,
   market: label,
@@ -25,7 +25,7 @@ const placeBody = z.strictObject({
   stake_cents: amountCents,
   odd_value: odds,
 });
-const settleBody = z.strictObject({ result: z.enum(["WON", "LOST", "VOID"]) });
+export const settleBody = z.strictObject({ result: z.enum(["WON", "LOST", "VOID"]) });
 
 /** The bettor of a bet id: ids encode their user, so a bet routes to its wallet without a lookup. */
 function owner(betId: string): string {

@@ -7,7 +7,7 @@ import { unwrap } from "../lib/errors";
 import { userLimit } from "../lib/limits";
 import { jsonBody, parse, userId } from "../lib/validation";
 
-const campaignId = z.uuid("not a campaign id");
+export const campaignId = z.uuid("not a campaign id");
 /** Distinct packet amounts per campaign: each is a row per shard, so they bound creation cost. */
 export const MAX_AMOUNTS = 100;
 /** The largest packet, as money is bounded elsewhere (wallet amounts). */
@@ -26,7 +26,7 @@ const inventory = z
   .refine((inv) => Object.keys(inv).length <= MAX_AMOUNTS, `at most ${MAX_AMOUNTS} distinct amounts`)
   .refine((inv) => sumCounts(inv) <= MAX_PACKETS, "at most 10,000,000 packets in all");
 
-const createBody = z
+export const createBody = z
   .strictObject({
     name: z.string().trim().min(1, "required").max(128, "at most 128 characters"),
     start_time: time,
@@ -38,7 +38,7 @@ const createBody = z
     path: ["end_time"],
     message: "must be after start_time",
   });
-const openBody = z.strictObject({ user_id: userId });
+export const openBody = z.strictObject({ user_id: userId });
 
 const openStatus = { OK: 200, ALREADY_OPENED: 409, SOLD_OUT: 410, NOT_FOUND: 404, NOT_STARTED: 400, ENDED: 400 } as const;
 

@@ -9,8 +9,10 @@ import { couponClaim, couponCreate, couponName } from "../lib/coupon-schemas";
 import { jsonBody, pageQuery, parse, query } from "../lib/validation";
 
 // The HTTP bodies are strict; the Kafka protocol's messages also carry envelope fields.
-const createBody = z.strictObject(couponCreate.shape);
-const claimBody = z.strictObject(couponClaim.shape);
+export const createBody = z.strictObject(couponCreate.shape);
+export const claimBody = z.strictObject(couponClaim.shape);
+export const readQuery = pageQuery(1000);
+export { couponName };
 
 const claimStatus = { CLAIMED: 200, ALREADY_CLAIMED: 409, SOLD_OUT: 409, NOT_FOUND: 404 } as const;
 
@@ -37,7 +39,7 @@ export const coupons = new Hono<{ Bindings: Env } & AuthVars>()
     return c.json(outcome, claimStatus[outcome.status]);
   })
   // Public: the stock. Who claimed it is a list of other users, for the service only.
-  .get("/:name", query(pageQuery(1000)), async (c) => {
+  .get("/:name", query(readQuery), async (c) => {
     const name = parse(couponName, c.req.param("name"));
     const { limit, cursor } = c.req.valid("query");
     const snapshot = unwrap(await coupon(c.env, name).get(isService(c) ? limit : 1, cursor));

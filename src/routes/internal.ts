@@ -24,7 +24,7 @@ import {
 import { catalogue, offerId, pushBudget } from "./offers";
 import { applyOdds } from "./odds";
 
-const pullBody = z.object({
+export const pullBody = z.object({
   ack: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(500),
   wait_ms: z.number().int().min(0).max(25_000).default(0),
@@ -32,13 +32,13 @@ const pullBody = z.object({
   token: z.number().int().min(1).optional(),
 });
 
-const leaseBody = z.object({
+export const leaseBody = z.object({
   holder: z.string().min(1).max(128),
   ttl_ms: z.number().int().min(1000).max(60_000),
 });
-const releaseBody = z.object({ token: z.number().int().min(1) });
+export const releaseBody = z.object({ token: z.number().int().min(1) });
 
-const ingestBody = z.object({
+export const ingestBody = z.object({
   /** `abandon`: the bridge gave up on these after its last retry. */
   abandon: z.boolean().default(false),
   messages: z
@@ -188,6 +188,9 @@ export const internal = new Hono<{ Bindings: Env }>()
     return c.json({ results });
   });
 
+/** A relay shard number; the upper bound is the deployment's RELAY_SHARDS. */
+export const shardNumber = z.coerce.number().int().min(0);
+
 function shardParam(env: Env, raw: string): number {
-  return parse(z.coerce.number().int().min(0).max(relayShards(env) - 1), raw);
+  return parse(shardNumber.max(relayShards(env) - 1), raw);
 }

@@ -8,11 +8,13 @@ import { jsonBody, pageQuery, parse, query, userId } from "../lib/validation";
 
 export const amountCents = z.number().int().positive().max(MAX_AMOUNT, `at most ${MAX_AMOUNT}`);
 const ref = z.string().min(1).max(128, "at most 128 characters").refine((s) => s.isWellFormed(), "well-formed Unicode");
-const holdId = z.string().min(1).max(64, "at most 64 characters");
+export const holdId = z.string().min(1).max(64, "at most 64 characters");
 
 export const amountBody = z.strictObject({ amount_cents: amountCents });
-const holdBody = z.strictObject({ amount_cents: amountCents, ref: ref.optional() });
-const captureBody = z.strictObject({ amount_cents: amountCents.optional() });
+export const holdBody = z.strictObject({ amount_cents: amountCents, ref: ref.optional() });
+export const captureBody = z.strictObject({ amount_cents: amountCents.optional() });
+
+export const ledgerQuery = pageQuery(100);
 
 export const wallet = (env: Env, user: string) => env.WALLET.getByName(user);
 
@@ -33,7 +35,7 @@ export const wallets = new Hono<{ Bindings: Env } & AuthVars>()
     const { limit, cursor } = c.req.valid("query");
     return c.json(await wallet(c.env, user).windows(limit, cursor));
   })
-  .get("/:user_id/ledger", query(pageQuery(100)), async (c) => {
+  .get("/:user_id/ledger", query(ledgerQuery), async (c) => {
     const user = owner(c, c.req.param("user_id"));
     const { limit, cursor } = c.req.valid("query");
     return c.json(await wallet(c.env, user).ledger(limit, cursor));

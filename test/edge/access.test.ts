@@ -87,6 +87,8 @@ function routes(): Route[] {
     { method: "GET", path: `/api/events/${oddsEvent}/markets`, access: "public" },
     { method: "GET", path: `/api/events/${oddsEvent}/odds`, access: "public" },
     { method: "GET", path: "/api/stats", access: "public" },
+    { method: "GET", path: `/api/awards?user_id=${victim}`, access: "self" },
+    { method: "GET", path: `/api/wallets/${victim}/windows`, access: "self" },
     { method: "POST", path: "/api/feeds/awards/tickets", access: "signedIn" },
     { method: "POST", path: `/api/bets/${betId}/settle`, body: { result: "WON" }, access: "service" },
     { method: "POST", path: "/api/offers", body: { name: "o", min_stake_cents: 1, bonus_pct: 0.5 }, access: "service" },
@@ -95,6 +97,8 @@ function routes(): Route[] {
     { method: "PUT", path: `/api/offers/${offer}`, body: { bonus_pct: 0.2 }, access: "service" },
     { method: "DELETE", path: `/api/offers/${offer}`, access: "service" },
     { method: "GET", path: `/api/offers/${offer}/versions`, access: "service" },
+    { method: "GET", path: "/api/openapi.json", access: "public" },
+    { method: "GET", path: "/api/docs", access: "public" },
   ];
 }
 
@@ -129,7 +133,8 @@ describe("who may call what", () => {
         .replace(betId, ":bet_id")
         .replace(holdId, ":hold_id")
         .replace(offer, ":id")
-        .replace(oddsEvent, ":id"),
+        .replace(oddsEvent, ":id")
+        .replace(/\?.*$/, ""),
     );
     expect(new Set(rows)).toEqual(new Set(served));
   });
@@ -176,7 +181,7 @@ describe("who may call what", () => {
       expect([401, 403, 500], `${r.method} ${r.path}: ${JSON.stringify(res.body)}`).not.toContain(res.status);
     }
     for (const r of routes().filter((r) => r.access === "public")) {
-      expect((await call(r.method, r.path, undefined, anonymous)).status).toBe(200);
+      expect((await raw(r.method, r.path, undefined, anonymous)).status).toBe(200);
     }
   });
 

@@ -217,8 +217,10 @@ describe("coupon durability", () => {
       // Once sold out the Worker answers for the object, which may then be idle: wake it to evict it.
       await stub.get(1);
       await evictDurableObject(stub);
-      // A user who won before the eviction is still remembered after it.
-      expect((await claim(name, winners[0]!)).body.status).toBe("ALREADY_CLAIMED");
+      // A user who won before the eviction is still remembered after it. Asked
+      // of the object itself: once sold out, the Worker answers claims alone
+      // and the object would not even wake (nor could it be evicted next round).
+      expect(await stub.claim(winners[0]!)).toEqual({ status: "ALREADY_CLAIMED" });
     }
     expect(winners).toHaveLength(20);
     const snap = await get(`/api/coupons/${name}`);
@@ -256,5 +258,78 @@ describe("coupon: a failed mutation leaves memory as storage", () => {
     expect((await get(`/api/coupons/${name}`)).body).toMatchObject({ remaining_amount: 2, claimed_by: [] });
     expect((await post("/api/coupons/claim", { coupon_name: name, user_id: "bob" })).body).toMatchObject({ remaining_amount: 1 });
     expect((await post("/api/coupons/claim", { coupon_name: name, user_id: "carol" })).body).toMatchObject({ remaining_amount: 0 });
+  });
+});
+
+describe("coupon: group commit (claims of one moment share a commit)", () => {
+  type Inside = {
+    claim(user: string | null): unknown;
+    batched<T>(fn: () => T): Promise<T>;
+    claimNow(user: string): unknown;
+  };
+  const settle = (p: unknown) =>
+    Promise.resolve(p).then(
+      (v) => v,
+      (e: Error) => `error: ${e.message}`,
+    );
+
+  it("claims queued in one turn get distinct answers and consecutive seqs; one violating a constraint fails alone", async () => {
+    const name = unique("BATCH");
+    await createCoupon(name, 3);
+    const stub = env.COUPON.getByName(name);
+    // All issued in one synchronous turn, so they are in one batch. The null
+    // user violates claims.user_id NOT NULL inside its own savepoint.
+    const answers = await runInDurableObject(stub, (instance: unknown) =>
+      Promise.all(["a", null, "b", "a", "c", "d"].map((u) => settle((instance as Inside).claim(u)))),
+    );
+    expect(answers).toEqual([
+      { status: "CLAIMED", coupon_name: name, user_id: "a", remaining_amount: 2 },
+      expect.stringMatching(/^error: .*NOT NULL constraint failed: claims\.user_id/),
+      { status: "CLAIMED", coupon_name: name, user_id: "b", remaining_amount: 1 },
+      { status: "ALREADY_CLAIMED" },
+      { status: "CLAIMED", coupon_name: name, user_id: "c", remaining_amount: 0 },
+      { status: "SOLD_OUT" },
+    ]);
+    expect((await get(`/api/coupons/${name}`)).body).toMatchObject({ remaining_amount: 0, claimed_by: ["a", "b", "c"] });
+    const events = await eventsOf(stub, `coupon:${name}`);
+    expect(events.map((e) => [e.type, e.seq, (e.data as { seq?: number }).seq])).toEqual([
+      ["coupon.created", 1, undefined],
+      ["coupon.claimed", 2, 1],
+      ["coupon.claimed", 3, 2],
+      ["coupon.claimed", 4, 3],
+    ]);
+  });
+
+  it("a mutation that throws after writing rolls back its writes and the cached count, and only its own", async () => {
+    const name = unique("BATCHFAIL");
+    await createCoupon(name, 5);
+    const stub = env.COUPON.getByName(name);
+    const answers = await runInDurableObject(stub, (instance: unknown) => {
+      const c = instance as Inside;
+      return Promise.all([
+        settle(c.claim("before")),
+        settle(
+          c.batched(() => {
+            c.claimNow("doomed"); // writes the claim row and its event, bumps the cached count
+            throw new Error("fails after its writes");
+          }),
+        ),
+        settle(c.claim("after")),
+      ]);
+    });
+    expect(answers).toEqual([
+      { status: "CLAIMED", coupon_name: name, user_id: "before", remaining_amount: 4 },
+      "error: fails after its writes",
+      { status: "CLAIMED", coupon_name: name, user_id: "after", remaining_amount: 3 },
+    ]);
+    expect((await get(`/api/coupons/${name}`)).body).toMatchObject({ remaining_amount: 3, claimed_by: ["before", "after"] });
+    const events = await eventsOf(stub, `coupon:${name}`);
+    expect(events.map((e) => [e.seq, (e.data as { user_id?: string }).user_id])).toEqual([
+      [1, undefined],
+      [2, "before"],
+      [3, "after"],
+    ]);
+    // The doomed user never claimed: the object still lets them.
+    expect(await stub.claim("doomed")).toMatchObject({ status: "CLAIMED", remaining_amount: 2 });
   });
 });

@@ -268,8 +268,9 @@ describe("property: no input makes a 5xx, leaks a stack, or changes state when r
           });
           const text = await res.text();
           expect(res.status, `${method} ${path} as ${cred}: ${text}`).toBeLessThan(500);
-          // Every answer is JSON but a successful /metrics scrape (Prometheus text).
-          const parsed = res.status < 400 && path === "/metrics" ? {} : JSON.parse(text);
+          // Errors are JSON; so is every success but a /metrics scrape (Prometheus text) and the HTML reference page.
+          const notJson = res.status < 400 && (path === "/metrics" || res.headers.get("content-type")?.startsWith("text/html"));
+          const parsed = notJson ? null : JSON.parse(text);
           if (res.status >= 400) {
             // Outcome endpoints (claim, open) answer {status, …}; every other error is {error, message}.
             const outcome = /\/(claim|open)$/.test(path) && method === "POST" && typeof parsed.status === "string";

@@ -103,6 +103,7 @@ describe("failover after a SIGKILL", () => {
       DATABASE_URL: databaseUrl ?? "",
       ARCHIVE_SCHEMA: target.schema,
       ARCHIVE_DIR: target.dataDir ?? "",
+      ARCHIVER_PORT: "0",
       LOG_LEVEL: "debug",
     };
     const inserted = (p: Proc) => p.logs.filter((l) => l.msg === "batch archived").reduce((n, l) => n + Number(l.inserted), 0);
