@@ -1,7 +1,7 @@
 // Renders docs/events.md from the event catalogue (src/lib/events.ts), so the
 // table cannot drift from the code: `node workers/lib/events-doc.ts` rewrites
 // it, and test/node/events-doc.test.ts fails when it is stale.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { CATALOGUE, type AggregateKind, type EventType } from "../../src/lib/events.ts";
 
 const keys: Record<AggregateKind, string> = {
@@ -19,12 +19,24 @@ const fields = (shape: Record<string, Shape>): string =>
     .map(([name, s]) => (s.shape ? `${name} {${fields(s.shape)}}` : name))
     .join(", ");
 
+function topicOf(type: EventType): string {
+  const spec = CATALOGUE[type] as (typeof CATALOGUE)[EventType] & { also?: { topic: string } };
+  return spec.also ? `\`${spec.topic}\`; also \`${spec.also.topic}\` in its original shape` : `\`${spec.topic}\``;
+}
+const dataOf = (type: EventType) => fields(CATALOGUE[type].data.shape as Record<string, Shape>);
+
+/** The short table the README shows: type, topic, key, payload fields. */
+export function renderEventsTable(): string {
+  const rows = (Object.keys(CATALOGUE) as EventType[]).map(
+    (type) => `| \`${type}\` | ${topicOf(type)} | ${keys[CATALOGUE[type].aggregate]} | ${dataOf(type)} |`,
+  );
+  return ["| type | topic | key | payload fields |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
+
 export function renderEventsDoc(): string {
-  const rows = (Object.keys(CATALOGUE) as EventType[]).map((type) => {
-    const spec = CATALOGUE[type] as (typeof CATALOGUE)[EventType] & { also?: { topic: string } };
-    const topic = spec.also ? `\`${spec.topic}\`; also \`${spec.also.topic}\` in its original shape` : `\`${spec.topic}\``;
-    return `| \`${type}\` | ${topic} | ${keys[spec.aggregate]} | ${fields(spec.data.shape as Record<string, Shape>)} | ${spec.about} |`;
-  });
+  const rows = (Object.keys(CATALOGUE) as EventType[]).map(
+    (type) => `| \`${type}\` | ${topicOf(type)} | ${keys[CATALOGUE[type].aggregate]} | ${dataOf(type)} | ${CATALOGUE[type].about} |`,
+  );
   return `# Event catalogue
 
 Generated from \`src/lib/events.ts\` by \`node workers/lib/events-doc.ts\`; do not edit by hand.
@@ -50,5 +62,19 @@ ${rows.join("\n")}
 }
 
 export const eventsDocPath = new URL("../../docs/events.md", import.meta.url);
+export const readmePath = new URL("../../README.md", import.meta.url);
+const START = "<!-- events:start -->";
+const END = "<!-- events:end -->";
 
-if (import.meta.main) writeFileSync(eventsDocPath, renderEventsDoc());
+/** README.md with the table between its markers replaced by the catalogue's. */
+export function withEventsTable(readme: string): string {
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${START} … ${END} block`);
+  return `${readme.slice(0, from + START.length)}\n${renderEventsTable()}\n${readme.slice(to)}`;
+}
+
+if (import.meta.main) {
+  writeFileSync(eventsDocPath, renderEventsDoc());
+  writeFileSync(readmePath, withEventsTable(readFileSync(readmePath, "utf8")));
+}
