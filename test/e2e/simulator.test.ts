@@ -122,7 +122,7 @@ describe("npm run simulate", () => {
   }
 
   it("catches a bug planted in a copy of the Worker: a voided bet's stake is kept instead of released", async () => {
-    const bad = await plantedWorker("void-keeps-stake", "src/actors/wallet.ts", 'result === "VOID" ? 0 : bet.stake', "bet.stake");
+    const bad = await plantedWorker("void-keeps-stake", "src/actors/wallet/bets.ts", 'result === "VOID" ? 0 : bet.stake', "bet.stake");
     const { code, out } = await simulate(["--url", bad, "--run-id", `${run}-b`, ...common()]);
     console.log(out);
     expect(out).toMatch(/\| wallets +\| every balance equals the oracle's +\| +\d+ \| +\d+ \| NO/);
@@ -134,7 +134,7 @@ describe("npm run simulate", () => {
   it("catches a bug planted in a copy of the Worker: a qualified bet is awarded by every matching offer, not once", async () => {
     const bad = await plantedWorker(
       "awards-twice",
-      "src/actors/wallet-awards.ts",
+      "src/actors/wallet/awards.ts",
       'if (outcome?.status === "RESERVED") return this.pay(task, i, c, id, outcome.amount_cents);',
       'if (outcome?.status === "RESERVED") { this.pay(task, i, c, id, outcome.amount_cents); continue; }',
     );
