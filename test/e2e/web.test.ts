@@ -249,7 +249,10 @@ describe("web console", () => {
       page.getByTestId("windows").locator("tbody tr").evaluateAll((rows: any[]) =>
         rows.map((r) => ({ state: r.getAttribute("data-state") as string, bets: Number(r.getAttribute("data-bets")) })),
       );
-    let placed = 1; // the £10 bet above, in a window long closed
+    let placed = 1; // the £10 bet above
+    const closedBets = async () => (await windowRows()).filter((w) => w.state !== "open").reduce((n, w) => n + w.bets, 0);
+    // Its window must close first, or the £25 bets could join it (on a fast machine it is still open).
+    await expect.poll(closedBets, { timeout: 20_000 }).toBe(placed);
     for (let round = 0; ; round++) {
       // Two bets about a second apart share a 4 s window unless they straddle its end (about one
       // round in four): then another round. Six rounds all straddling is a 1-in-4,000 event.
@@ -257,9 +260,7 @@ describe("web console", () => {
       await placeBet();
       await placeBet();
       placed += 2;
-      await expect
-        .poll(async () => (await windowRows()).filter((w) => w.state !== "open").reduce((n, w) => n + w.bets, 0), { timeout: 20_000 })
-        .toBe(placed);
+      await expect.poll(closedBets, { timeout: 20_000 }).toBe(placed);
       if ((await windowRows()).some((w) => w.state === "qualified")) break;
     }
     const rows = await windowRows();
