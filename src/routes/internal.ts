@@ -61,7 +61,7 @@ const isCouponRequest = (topic: string): topic is CouponRequestTopic =>
   (couponRequestTopics as readonly string[]).includes(topic);
 
 async function ingestOne(env: Env, topic: string, value: unknown, abandon: boolean, id?: string | null): Promise<IngestResult> {
-  if (topic === TOPICS.betPlaced) return placedOutside(env, value, id ?? null);
+  if (topic === TOPICS.betPlaced) return placedOutside(env, value);
   if (topic === TOPICS.offersRules) return applyRule(env, value, id ?? null);
   if (topic === TOPICS.oddsUpdates) {
     const msg = oddsMessage.safeParse(value);
@@ -111,10 +111,11 @@ const betPlaced = z.looseObject({
 
 /**
  * A bet placed outside rushgate enters its user's stake window by its own
- * timestamp, once per event id (its place in Kafka, the id the archive gives it
- * too). Too far in the future, or not in this deployment's currency: dead-lettered.
+ * timestamp, once per `eventId` (issue 9's dedupe key): a redelivery and the same
+ * bet produced twice are one bet. Too far in the future, or not in this
+ * deployment's currency: dead-lettered.
  */
-async function placedOutside(env: Env, value: unknown, messageId: string | null): Promise<IngestResult> {
+async function placedOutside(env: Env, value: unknown): Promise<IngestResult> {
   const bet = betPlaced.safeParse(value);
   if (!bet.success) {
     const i = bet.error.issues[0]!;
@@ -125,7 +126,8 @@ async function placedOutside(env: Env, value: unknown, messageId: string | null)
   const odds = b.odds === undefined ? null : oddsE4(b.odds);
   if (b.odds !== undefined && odds === null) return { ok: false, error: "odds: decimal odds with at most 4 decimals" };
   const ts = typeof b.ts === "number" ? b.ts : Date.parse(b.ts);
-  const key = messageId ?? `evt:${b.eventId}:${ts}:${b.stake}:${b.market}`;
+  // Prefixed so a producer's eventId can never collide with a bet id from POST /api/bets.
+  const key = `${TOPICS.betPlaced}:${b.eventId}`;
   const { status } = await wallet(env, b.userId).ingestBet({ key, event_id: b.eventId, market: b.market, odds_e4: odds, stake_cents: b.stake, ts });
   if (status === "TOO_FAR_AHEAD") return { ok: false, error: `ts: more than MAX_CLOCK_SKEW_SECONDS ahead of the wallet's clock` };
   return { ok: true };

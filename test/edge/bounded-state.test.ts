@@ -9,7 +9,7 @@ import { REQUEST_LIFETIME_MS } from "../../src/actors/coupon";
 import { HIGH_WATER_LIFETIME_MS, type Relay } from "../../src/actors/relay";
 import { GATE_RETENTION_MS } from "../../src/actors/wallet/gate";
 import { IDEMPOTENCY_TTL_MS } from "../../src/lib/idempotency";
-import { advance, ingest, LATENESS, placed, setClock, T0, W, walletOf } from "./gate-helpers";
+import { advance, betKey, ingest, LATENESS, placed, setClock, T0, W, walletOf } from "./gate-helpers";
 import { get, post, unique } from "./helpers";
 
 const rows = (stub: DurableObjectStub, table: string) =>
@@ -127,7 +127,7 @@ describe("award ids: kept 30 days after their window closed, then pruned without
     await advance(user, close + GATE_RETENTION_MS + 2 * (W + LATENESS));
     expect(await awards()).toHaveLength(1);
     expect(await bonus()).toBe(paid);
-    expect((await get(`/api/wallets/${user}/windows`)).body.windows[0]).toMatchObject({ state: "not_qualified", late_bets: [expect.objectContaining({ bet_key: `${user}-1` })] });
+    expect((await get(`/api/wallets/${user}/windows`)).body.windows[0]).toMatchObject({ state: "not_qualified", late_bets: [expect.objectContaining({ bet_key: betKey(`${user}-1`) })] });
   });
 });
 

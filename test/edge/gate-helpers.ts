@@ -31,14 +31,20 @@ export async function advance(user: string, at: number): Promise<void> {
   throw new Error(`rows still due for ${user} after 20 alarms`);
 }
 
-/** An events.bet_placed message as the bridge hands it over, with its Kafka position as id. */
-export function placed(user: string, id: string, stake: number, ts: number, extra: Record<string, unknown> = {}) {
+/**
+ * An events.bet_placed message as the bridge hands it over: its eventId is
+ * `match-{id}`, and its Kafka position (the message id) is `{id}` unless `position` says otherwise.
+ */
+export function placed(user: string, id: string, stake: number, ts: number, extra: Record<string, unknown> = {}, position = id) {
   return {
     topic: "events.bet_placed",
-    id,
+    id: position,
     value: { eventId: `match-${id}`, ts, userId: user, market: "1X2", stake, currency: "GBP", odds: 2, ...extra },
   };
 }
+
+/** The stake gate's key for the bet placed(user, id, …) sent: one per eventId. */
+export const betKey = (id: string) => `events.bet_placed:match-${id}`;
 
 export async function ingest(messages: unknown[]) {
   const res = await call("POST", "/internal/ingest", { messages }, bridgeAuth);

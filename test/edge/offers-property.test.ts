@@ -17,6 +17,7 @@ type Op =
   | { op: "kafka"; user: number; stake: number; offset: number; odds: number | null; other: boolean }
   | { op: "api"; user: number; stake: number }
   | { op: "replay"; pick: number }
+  | { op: "reproduce"; pick: number }
   | { op: "create"; pct: number; budget: number | null; perUser: number | null; cap: number | null; minOdds: number | null; minStake: number }
   | { op: "update"; pick: number; change: "pct" | "off" | "budget"; value: number }
   | { op: "advance"; ms: number; alarms: boolean }
@@ -51,6 +52,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("api" as const), user: fc.nat(USERS - 1), stake: fc.integer({ min: 500, max: 6000 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("replay" as const), pick: fc.nat() }) },
+  // The same bet produced again: same eventId, a new Kafka position.
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("reproduce" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: createArb },
   {
     weight: 2,
@@ -88,17 +91,20 @@ describe("property: the engine equals its oracle", () => {
         await snapshot();
 
         for (const o of ops) {
-          if (o.op === "kafka" || o.op === "replay") {
+          if (o.op === "kafka" || o.op === "replay" || o.op === "reproduce") {
+            const old = o.op === "kafka" ? undefined : sent[o.pick % Math.max(1, sent.length)];
             const m =
               o.op === "replay"
-                ? sent[o.pick % Math.max(1, sent.length)]
-                : placed(users[o.user]!, `${run}:${n++}`, o.stake, T + o.offset, { market: o.other ? "other" : market, odds: o.odds ?? undefined });
+                ? old
+                : o.op === "reproduce"
+                  ? old && { ...old, id: `${old.id}/again:${n++}` }
+                  : placed(users[o.user]!, `${run}:${n++}`, o.stake, T + o.offset, { market: o.other ? "other" : market, odds: o.odds ?? undefined });
             if (!m) continue;
             if (o.op === "kafka") sent.push(m);
             await setClock(m.value.userId, T);
             await ingest([m]);
             const odds = m.value.odds === undefined ? null : Math.round((m.value.odds as number) * 10_000);
-            steps.push({ kind: "bet", at: T, bet: { user: m.value.userId, key: m.id, stake: m.value.stake, market: m.value.market, odds_e4: odds, ts: m.value.ts } });
+            steps.push({ kind: "bet", at: T, bet: { user: m.value.userId, key: `events.bet_placed:${m.value.eventId}`, stake: m.value.stake, market: m.value.market, odds_e4: odds, ts: m.value.ts } });
           } else if (o.op === "api") {
             const user = users[o.user]!;
             await setClock(user, T);

@@ -1,7 +1,7 @@
 // The stake gate: event-time tumbling windows per user, closes on the alarm,
 // late and future bets, awards credited with their events.
 import { describe, expect, it } from "vitest";
-import { advance, ingest, LATENESS, placed, setClock, T0, W, walletOf } from "./gate-helpers";
+import { advance, betKey, ingest, LATENESS, placed, setClock, T0, W, walletOf } from "./gate-helpers";
 import { asUser } from "./auth-helpers";
 import { anonymous, deposit, get, post, send, unique, walletEvents } from "./helpers";
 
@@ -34,21 +34,23 @@ describe("windows", () => {
     expect((await windows(user))[0]).toMatchObject({ state: "qualified", closes_at: new Date(T0 + W + LATENESS).toISOString() });
     const qualified = await typesOf(user, "bet.qualified");
     expect(qualified.map((e) => [e.data.bet_key, e.data.stake_cents, e.data.window_sum_cents])).toEqual([
-      [`${user}-1`, 3000, 5000],
-      [`${user}-3`, 2000, 5000],
+      [betKey(`${user}-1`), 3000, 5000],
+      [betKey(`${user}-3`), 2000, 5000],
     ]);
   });
 
   it("a duplicate (same event id) counts once; a bet after its window closed is late: counted, bet.late, never qualifying", async () => {
     const user = unique("late");
     await setClock(user, T0);
-    await ingest([placed(user, `${user}-a`, 4000, T0 + 1), placed(user, `${user}-a`, 4000, T0 + 1)]);
+    // A redelivery (same Kafka position) and the same bet produced again (a new position).
+    const a = placed(user, `${user}-a`, 4000, T0 + 1);
+    await ingest([a, a, placed(user, `${user}-a`, 4000, T0 + 1, {}, `${user}-a-again`)]);
     await advance(user, T0 + W + LATENESS);
     await ingest([placed(user, `${user}-b`, 4000, T0 + 2)]); // would have made 8000
     const [w] = await windows(user);
     expect(w).toMatchObject({ sum_cents: 4000, bets: 1, state: "not_qualified" });
-    expect(w.late_bets).toEqual([{ bet_key: `${user}-b`, event_id: `match-${user}-b`, stake_cents: 4000, ts: new Date(T0 + 2).toISOString(), arrived_at: new Date(T0 + W + LATENESS).toISOString() }]);
-    expect((await typesOf(user, "bet.late")).map((e) => e.data.bet_key)).toEqual([`${user}-b`]);
+    expect(w.late_bets).toEqual([{ bet_key: betKey(`${user}-b`), event_id: `match-${user}-b`, stake_cents: 4000, ts: new Date(T0 + 2).toISOString(), arrived_at: new Date(T0 + W + LATENESS).toISOString() }]);
+    expect((await typesOf(user, "bet.late")).map((e) => e.data.bet_key)).toEqual([betKey(`${user}-b`)]);
     expect(await typesOf(user, "bet.qualified")).toEqual([]);
   });
 
@@ -61,7 +63,7 @@ describe("windows", () => {
     await advance(user, T0 + W + LATENESS);
     const [w] = await windows(user);
     expect(w).toMatchObject({ sum_cents: 5000, state: "qualified" });
-    expect(w.late_bets.map((b: any) => b.bet_key)).toEqual([`${user}-b`]);
+    expect(w.late_bets.map((b: any) => b.bet_key)).toEqual([betKey(`${user}-b`)]);
   });
 
   it("a timestamp too far in the future is rejected (dead-lettered) and changes nothing", async () => {
@@ -122,8 +124,8 @@ describe("awards", () => {
     const awards = (await get(`/api/awards?user_id=${encodeURIComponent(user)}`)).body.awards;
     // 3000 × 10 % = 300, capped at 250 (still beats 5 % = 150); 2000 × 10 % = 200 beats 100.
     expect(awards.map((a: any) => [a.bet_key, a.offer_id, a.bonus_cents])).toEqual([
-      [`${user}-2`, big, 200],
-      [`${user}-1`, big, 250],
+      [betKey(`${user}-2`), big, 200],
+      [betKey(`${user}-1`), big, 250],
     ]);
     expect(awards[0].award_id).toMatch(/^aw_[0-9a-f]{40}$/);
     expect((await get(`/api/wallets/${user}`)).body.bonus.posted).toBe(450);
@@ -164,8 +166,8 @@ describe("awards", () => {
     await advance(user, T0 + W + LATENESS);
     const awards = (await get(`/api/awards?user_id=${user}`)).body.awards;
     expect(awards.map((a: any) => [a.bet_key, a.offer_id, a.bonus_cents])).toEqual([
-      [`${user}-2`, next, 300],
-      [`${user}-1`, best, 600],
+      [betKey(`${user}-2`), next, 300],
+      [betKey(`${user}-1`), best, 600],
     ]);
     expect((await get(`/api/offers/${best}`)).body.usage).toEqual({ reserved_cents: 600, awards: 1 });
   });
@@ -184,8 +186,8 @@ describe("awards", () => {
     await advance(user, T0 + 2 * W + LATENESS);
     const awards = (await get(`/api/awards?user_id=${user}`)).body.awards;
     expect(awards.map((a: any) => [a.bet_key, a.offer_version, a.bonus_cents])).toEqual([
-      [`${user}-2`, 2, 1000],
-      [`${user}-1`, 1, 500],
+      [betKey(`${user}-2`), 2, 1000],
+      [betKey(`${user}-1`), 1, 500],
     ]);
   });
 

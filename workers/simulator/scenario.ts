@@ -116,12 +116,6 @@ export const scenario = z.strictObject({
       window_s: z.number().positive().default(120),
       lateness_s: z.number().min(0).default(10),
       min_window_stake_cents: z.number().int().min(1).default(5000),
-      /**
-       * What makes two Kafka bets one: "message" (each Kafka message is a bet, as the
-       * engine keys inbound bets by their Kafka position, so a duplicate produced again
-       * is a second bet) or "event_id" (the message's eventId, as issue 9 words it).
-       */
-      dedupe: z.enum(["message", "event_id"]).default("message"),
     })
     .prefault({}),
   /** After the load: how long to wait for events to settle before asking the target. */

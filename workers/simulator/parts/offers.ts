@@ -58,10 +58,8 @@ async function gateBets(ctx: Context): Promise<GateBet[]> {
     } else {
       const rec = ctx.records.kafka.get(b.n);
       if (!rec?.produced) continue;
-      for (let i = 0; i < rec.copies; i++) {
-        const key = ctx.scenario.gate.dedupe === "event_id" ? b.kafka_event_id! : `${b.kafka_event_id}#${i}`;
-        out.push({ user: b.user, key, stake_cents: b.stake_cents, market: b.market, odds_e4: e4(b.odds), ts: rec.ts, arrived: rec.sent_at });
-      }
+      // Copies share the eventId, the engine's dedupe key: one bet, arriving with the first copy.
+      out.push({ user: b.user, key: b.kafka_event_id!, stake_cents: b.stake_cents, market: b.market, odds_e4: e4(b.odds), ts: rec.ts, arrived: rec.sent_at });
     }
   }
   // Only for a bet whose send and answer fall in different windows, ask when it was placed.
@@ -174,15 +172,9 @@ export const offers: Part = {
     for (const w of exp.windows) byUser.set(w.user, [...(byUser.get(w.user) ?? []), w]);
     let windowsRight = 0;
     for (const user of users) {
-      // A bet over HTTP is keyed by its bet id; one from Kafka by its event id (and, per message, its place).
-      const ordinal = new Map<string, number>();
-      for (const a of [...(awardsOf.get(user) ?? [])].sort((x, y) => (x.bet_key < y.bet_key ? -1 : 1))) {
-        let bet = a.bet_key;
-        if (!httpIds.has(a.bet_key)) {
-          const n = ordinal.get(`${a.event_id} ${a.offer_id}`) ?? 0;
-          ordinal.set(`${a.event_id} ${a.offer_id}`, n + 1);
-          bet = ctx.scenario.gate.dedupe === "event_id" ? a.event_id : `${a.event_id}#${n}`;
-        }
+      // A bet over HTTP is keyed by its bet id; one from Kafka by its eventId.
+      for (const a of awardsOf.get(user) ?? []) {
+        const bet = httpIds.has(a.bet_key) ? a.bet_key : a.event_id;
         actual.push({ award_id: a.award_id, user, bet, offer_id: a.offer_id, bonus_cents: a.bonus_cents });
       }
       const windows = windowsOf.get(user);
