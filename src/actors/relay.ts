@@ -25,6 +25,8 @@ const ROWS_PER_INSERT = 16;
  */
 export const HIGH_WATER_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 const HIGH_WATER_PRUNE = "high_water.prune";
+/** How long a counted failure report's id is kept, to ignore the same report sent again. */
+const FAILURE_ID_LIFETIME_MS = 60 * 60 * 1000;
 /** Marks deleted per run; the row runs again for the rest. */
 const PRUNE_PER_RUN = 1000;
 
@@ -87,6 +89,11 @@ export class Relay extends DurableObject<Env> {
             UPDATE high_water SET seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
             CREATE INDEX high_water_seen_at ON high_water (seen_at);
           `,
+        },
+        {
+          // The bridge's failure reports already counted, by message (see countFailures).
+          id: "relay-failure-ids",
+          sql: "CREATE TABLE failure_ids (id TEXT PRIMARY KEY, at INTEGER NOT NULL); CREATE INDEX failure_ids_at ON failure_ids (at);",
         },
       ]);
     });
@@ -227,8 +234,26 @@ export class Relay extends DurableObject<Env> {
     return readCounts(this.sql, nowMs);
   }
 
-  /** RPC: counts failures that are not events (5xx answers, the bridge's retries and dead letters). */
+  /** RPC: counts failures that are not events (5xx answers). */
   countFailure(kind: FailureKind, n: number): void {
     this.ctx.storage.transactionSync(() => addCounts(this.sql, { [`failures_${kind}`]: n }, Date.now()));
+  }
+
+  /**
+   * RPC: counts the bridge's retries or dead letters, each message id once, so a
+   * report the bridge sends again (its answer was lost) is not counted twice.
+   * Ids are kept an hour; the bridge re-sends within seconds. Returns how many were new.
+   */
+  countFailures(kind: "retries" | "dlq", ids: string[]): number {
+    const now = this.clock();
+    return this.ctx.storage.transactionSync(() => {
+      let fresh = 0;
+      for (const id of ids) {
+        fresh += this.sql.exec("INSERT INTO failure_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", `${kind} ${id}`, now).rowsWritten > 0 ? 1 : 0;
+      }
+      this.sql.exec("DELETE FROM failure_ids WHERE at < ?", now - FAILURE_ID_LIFETIME_MS);
+      if (fresh) addCounts(this.sql, { [`failures_${kind}`]: fresh }, Date.now());
+      return fresh;
+    });
   }
 }

@@ -4,6 +4,7 @@
 // the shards: no counter is one object every bet has to pass through.
 import type { Envelope } from "./envelope";
 import type { Migration } from "./migrations";
+import { shardOf } from "./hash";
 import { relayShard, relayShards } from "./relays";
 
 export const COUNTERS = [
@@ -122,6 +123,20 @@ export async function mergedStats(env: Env, nowMs = Date.now()): Promise<Stats> 
   }
   const second = (Math.floor(nowMs / 1000) - 1) * 1000;
   return { at: new Date(nowMs).toISOString(), totals, per_second, second_start: new Date(second).toISOString() };
+}
+
+/**
+ * Counts the bridge's retries or dead letters by message id. Each id goes to the
+ * shard its id hashes to, so a report sent again meets its first copy there.
+ */
+export async function countFailures(env: Env, kind: "retries" | "dlq", ids: string[]): Promise<number> {
+  const byShard = new Map<number, string[]>();
+  for (const id of ids) {
+    const n = shardOf(id, relayShards(env));
+    byShard.set(n, [...(byShard.get(n) ?? []), id]);
+  }
+  const counted = await Promise.all([...byShard].map(([n, mine]) => relayShard(env, n).countFailures(kind, mine)));
+  return counted.reduce((a, b) => a + b, 0);
 }
 
 /** Counts a failure on a shard picked at random (failures are rare; any shard will do). */

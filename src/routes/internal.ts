@@ -8,6 +8,7 @@ import { HttpError } from "../lib/errors";
 import { fromRuleMessage } from "../lib/offer-rules";
 import { offerPatch } from "../lib/offers";
 import { TOPICS } from "../lib/events";
+import { countFailures } from "../lib/stats";
 import { jsonBody, label, parse, userId } from "../lib/validation";
 import { oddsE4 } from "../lib/stake-gate";
 import { MAX_AMOUNT } from "../actors/wallet";
@@ -53,6 +54,12 @@ export const ingestBody = z.object({
     )
     .min(1)
     .max(500),
+});
+
+/** The bridge's report of messages it parked for a retry or dead-lettered, by Kafka position. */
+export const failuresBody = z.strictObject({
+  kind: z.enum(["retries", "dlq"]),
+  ids: z.array(z.string().min(1).max(512)).min(1).max(500),
 });
 
 type IngestResult = WireResult<Reply>;
@@ -181,6 +188,10 @@ export const internal = new Hono<{ Bindings: Env }>()
   .post("/relay/:shard/lease/release", jsonBody(releaseBody), async (c) => {
     const shard = shardParam(c.env, c.req.param("shard"));
     return c.json({ released: await relayShard(c.env, shard).releaseLease(c.req.valid("json").token) });
+  })
+  .post("/failures", jsonBody(failuresBody), async (c) => {
+    const { kind, ids } = c.req.valid("json");
+    return c.json({ counted: await countFailures(c.env, kind, ids) });
   })
   .post("/ingest", jsonBody(ingestBody), async (c) => {
     const { messages, abandon } = c.req.valid("json");

@@ -9,7 +9,7 @@ import { relayFor, relayShard } from "../../src/lib/relays";
 import { addCounts, readCounts } from "../../src/lib/stats";
 import { asUser } from "./auth-helpers";
 import { connect, settle } from "./feed-helpers";
-import { anonymous, call, get, post, raw, unique } from "./helpers";
+import { anonymous, bridgeAuth, call, get, post, raw, serviceAuth, unique } from "./helpers";
 
 const HOUR = 3_600_000;
 
@@ -82,6 +82,24 @@ describe("stats", () => {
     const text = await res.text();
     expect(text).toContain("# TYPE rushgate_coupon_claims_total counter");
     expect(text).toMatch(new RegExp(`^rushgate_coupon_claims_total ${after.coupon_claims}$`, "m"));
+  });
+
+  it("counts the bridge's retries and dead letters once per reported id; bad reports are 4xx and count nothing", async () => {
+    const totals = async () => (await get("/api/stats", anonymous)).body.totals;
+    const report = (body: unknown, headers = bridgeAuth) => call("POST", "/internal/failures", body, headers);
+    const id = unique("kafka:coupon.claim.req/0:");
+    const before = await totals();
+    expect((await report({ kind: "retries", ids: [`${id}#1`, `${id}#2`] })).body).toEqual({ counted: 2 });
+    expect((await report({ kind: "dlq", ids: [id] })).body).toEqual({ counted: 1 });
+    // The same report again (the bridge never heard the answer): nothing new.
+    expect((await report({ kind: "retries", ids: [`${id}#2`, `${id}#1`] })).body).toEqual({ counted: 0 });
+    for (const bad of [{ kind: "5xx", ids: [id] }, { kind: "dlq", ids: [] }, { kind: "dlq", ids: [id], extra: 1 }]) {
+      const res = await report(bad);
+      expect([res.status, res.body.error]).toEqual([400, "INVALID_REQUEST"]);
+    }
+    for (const wrong of [anonymous, serviceAuth, { authorization: "Bearer nope" }]) expect((await report({ kind: "dlq", ids: [unique("x")] }, wrong)).status).toBe(401);
+    const after = await totals();
+    expect([after.failures_retries - before.failures_retries, after.failures_dlq - before.failures_dlq]).toEqual([2, 1]);
   });
 
   it("a shard's per-second counts are those of the last complete second (clock injected)", async () => {

@@ -14,6 +14,7 @@ import { startBridge, type Bridge } from "../../workers/kafka-bridge/index.ts";
 import { groupTimings } from "../../workers/lib/kafka-group.ts";
 import { createLogger } from "../../workers/lib/log.ts";
 import { startKafka, type KafkaHandle } from "../../workers/lib/mock-kafka.ts";
+import { waitFor } from "./helpers.ts";
 import { consumeUntil, headerOf, produce } from "./kafka-helpers.ts";
 
 const token = "node-test-token";
@@ -29,6 +30,12 @@ const api = (path: string, body?: unknown) =>
     headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+
+/** The bridge's failures as the live stats count them. */
+async function failures(): Promise<{ retries: number; dlq: number }> {
+  const { totals } = (await api("/api/stats")).body;
+  return { retries: totals.failures_retries, dlq: totals.failures_dlq };
+}
 
 async function bridge(workerUrl: string, groupId: string, withKafka = true, archive: { dataDir?: string; schema?: string } = {}) {
   const b = await startBridge(
@@ -163,7 +170,8 @@ describe("inbound: the coupon request/reply protocol", () => {
     expect((await api(`/api/coupons/${name}`)).body.claimed_by).toHaveLength(5);
   });
 
-  it("sends a message that is not JSON straight to the DLQ with its origin", async () => {
+  it("sends a message that is not JSON straight to the DLQ with its origin, counted once in the live stats", async () => {
+    const before = await failures();
     await produce(kafka.brokers, "coupon.get.req", [{ key: `bad-${run}`, value: "{not json" }]);
     const dead = await consumeUntil(kafka.brokers, ["coupon.get.req.dlq"], (s) => s.some((x) => x.message.key?.toString() === `bad-${run}`));
     const mine = dead.find((x) => x.message.key?.toString() === `bad-${run}`)!;
@@ -171,6 +179,8 @@ describe("inbound: the coupon request/reply protocol", () => {
     expect(headerOf(mine.message, "original-partition")).toMatch(/^\d+$/);
     expect(headerOf(mine.message, "original-offset")).toMatch(/^\d+$/);
     expect(headerOf(mine.message, "error")).toContain("JSON");
+    await waitFor("the dead letter in /api/stats", async () => (await failures()).dlq > before.dlq);
+    expect(await failures()).toEqual({ retries: before.retries, dlq: before.dlq + 1 });
   });
 });
 
@@ -251,7 +261,8 @@ describe("inbound failures: retry, then dead-letter, never a late claim", () => 
     // Swap the healthy bridge for one that reaches the Worker only through the
     // proxy (same consumer group: it resumes from the committed offsets).
     const port = (proxy.address() as { port: number }).port;
-    await bridges.shift()!.stop();
+    await bridges.shift()!.stop(); // flushes its failure reports: what came before is counted now
+    const before = await failures();
     await bridge(`http://127.0.0.1:${port}`, `bridge-${run}`);
 
     const replyTo = `fail-replies.${run}`;
@@ -272,6 +283,10 @@ describe("inbound failures: retry, then dead-letter, never a late claim", () => 
     const letter = dead.find((x) => x.message.key?.toString() === claim.correlation_id)!;
     expect(headerOf(letter.message, "original-topic")).toBe("coupon.claim.req");
     expect(headerOf(letter.message, "error")).toContain("gave up");
+
+    // Two retries and one dead letter reach the live stats (reported through the proxy, which lets them by).
+    await waitFor("the retries and the dead letter in /api/stats", async () => (await failures()).dlq > before.dlq);
+    expect(await failures()).toEqual({ retries: before.retries + 2, dlq: before.dlq + 1 });
 
     const reply = await consumeUntil(kafka.brokers, [replyTo], (s) => s.length >= 1);
     expect(JSON.parse(reply[0]!.message.value!.toString())).toMatchObject({ status: "ERROR", error_code: "INTERNAL_ERROR" });

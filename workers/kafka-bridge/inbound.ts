@@ -7,6 +7,7 @@ import { INBOUND_TOPICS } from "../../src/lib/events.ts";
 import type { GroupTimings } from "../lib/kafka-group.ts";
 import type { Logger } from "../lib/log.ts";
 import { backoff, mayRetry } from "../../src/lib/retry.ts";
+import type { FailureReports } from "./failure-reports.ts";
 import { metrics } from "./metrics.ts";
 import { type IngestMessage, type IngestResult, type WorkerClient } from "./worker-client.ts";
 
@@ -36,6 +37,7 @@ export async function startInbound(
   client: WorkerClient,
   options: InboundOptions,
   log: Logger,
+  reports: FailureReports,
 ): Promise<Consumer> {
   const consumer = kafka.consumer({ ...options.group, groupId: options.groupId, allowAutoTopicCreation: true });
   await consumer.connect();
@@ -61,6 +63,7 @@ export async function startInbound(
       },
     ]);
     metrics.dlq.inc({ topic: origin.topic });
+    reports.add("dlq", positionId(origin));
     log.warn("dead-lettered", { ...origin, error });
   }
 
@@ -82,6 +85,7 @@ export async function startInbound(
       },
     ]);
     metrics.retries.inc({ topic: origin.topic });
+    reports.add("retries", `${positionId(origin)}#${attempt}`); // each attempt is a retry
   }
 
   /** Acts on the Worker's answer for one message: produce its reply, or dead-letter it. */

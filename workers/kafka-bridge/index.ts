@@ -6,6 +6,7 @@ import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from "kaf
 import { createLogger, type Logger } from "../lib/log.ts";
 import { openArchive } from "../archiver/archive.ts";
 import { readConfig, type BridgeConfig } from "./config.ts";
+import { FailureReports } from "./failure-reports.ts";
 import { startInbound } from "./inbound.ts";
 import { registry, metrics } from "./metrics.ts";
 import { kafkaSink, startOutbound, type Sink } from "./outbound.ts";
@@ -38,6 +39,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
   let consumer: Consumer | undefined;
   let sink: Sink;
   let closeArchive: (() => Promise<void>) | undefined;
+  const reports = new FailureReports(client, log);
   if (config.brokers.length) {
     const kafka = new Kafka({ clientId: config.clientId, brokers: config.brokers, logLevel: logLevel.WARN });
     producer = kafka.producer({
@@ -48,7 +50,8 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
     });
     await producer.connect();
     sink = kafkaSink(producer);
-    consumer = await startInbound(kafka, producer, client, config, log);
+    consumer = await startInbound(kafka, producer, client, config, log, reports);
+    reports.start();
   } else {
     const archive = await openArchive({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema });
     closeArchive = () => archive.close();
@@ -97,6 +100,7 @@ export async function startBridge(config: BridgeConfig, log: Logger): Promise<Br
       clearInterval(lagTimer);
       await outbound.stop();
       await consumer?.disconnect();
+      await reports.stop();
       await producer?.disconnect();
       await closeArchive?.();
       await new Promise((resolve) => server.close(resolve));

@@ -69,6 +69,11 @@ export class WorkerClient {
     return this.call("GET", `/internal/relay/${shard}/backlog`);
   }
 
+  /** Counts retries or dead letters in the live stats, once per id (Kafka position). */
+  reportFailures(kind: "retries" | "dlq", ids: string[]): Promise<{ counted: number }> {
+    return this.call("POST", "/internal/failures", { kind, ids });
+  }
+
   ingest(messages: IngestMessage[], abandon = false): Promise<{ results: IngestResult[] }> {
     return this.call("POST", "/internal/ingest", { messages, abandon });
   }
