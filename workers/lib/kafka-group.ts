@@ -10,7 +10,7 @@
  */
 import type { ConsumerConfig } from "kafkajs";
 
-export type GroupTimings = Pick<ConsumerConfig, "sessionTimeout" | "heartbeatInterval" | "rebalanceTimeout">;
+export type GroupTimings = Pick<ConsumerConfig, "sessionTimeout" | "heartbeatInterval" | "rebalanceTimeout" | "maxWaitTimeInMs">;
 
 export function groupTimings(env: NodeJS.ProcessEnv = process.env): GroupTimings {
   const ms = (name: string, fallback: number | undefined) => {
@@ -25,5 +25,10 @@ export function groupTimings(env: NodeJS.ProcessEnv = process.env): GroupTimings
   const heartbeatInterval = ms("KAFKA_HEARTBEAT_INTERVAL_MS", Math.min(3000, Math.floor(sessionTimeout / 3)))!;
   if (heartbeatInterval >= sessionTimeout) throw new Error("KAFKA_HEARTBEAT_INTERVAL_MS must be below KAFKA_SESSION_TIMEOUT_MS");
   const rebalanceTimeout = ms("KAFKA_REBALANCE_TIMEOUT_MS", undefined);
-  return { sessionTimeout, heartbeatInterval, ...(rebalanceTimeout ? { rebalanceTimeout } : {}) };
+  // How long a fetch may wait for data. A real broker answers as soon as data
+  // comes, so kafkajs's 5 s default costs nothing; librdkafka's mock cluster
+  // waits the whole time whatever is produced meanwhile ("too much of a hassle",
+  // says its source), so benchmarks on the mock set it low.
+  const maxWaitTimeInMs = ms("KAFKA_MAX_WAIT_MS", undefined);
+  return { sessionTimeout, heartbeatInterval, ...(rebalanceTimeout ? { rebalanceTimeout } : {}), ...(maxWaitTimeInMs ? { maxWaitTimeInMs } : {}) };
 }
