@@ -23,11 +23,10 @@ const run = `bench${Date.now().toString(36)}`;
 const kafka = await startKafka();
 const app = await servers.startRushgate();
 const archive = await openArchive({ databaseUrl: servers.databaseUrl, schema: run });
-// The mock cluster answers an empty fetch only after the consumer's whole
-// max wait, however soon data is produced (a real broker answers at once):
-// kafkajs's 5 s default would be measured as pipeline latency.
-const maxWait = process.env.KAFKA_BROKERS ? {} : { KAFKA_MAX_WAIT_MS: process.env.KAFKA_MAX_WAIT_MS ?? "50" };
-const common = { ...process.env, LOG_LEVEL: "warn", KAFKA_BROKERS: kafka.brokers.join(","), KAFKA_IDEMPOTENT: String(kafka.idempotent), ...maxWait };
+// The mock cluster's group env (lib/mock-kafka.ts) includes KAFKA_MAX_WAIT_MS: it
+// answers an empty fetch only after the consumer's whole max wait, however soon
+// data is produced, and kafkajs's 5 s default would be measured as pipeline latency.
+const common = { ...process.env, LOG_LEVEL: "warn", KAFKA_BROKERS: kafka.brokers.join(","), KAFKA_IDEMPOTENT: String(kafka.idempotent), ...kafka.groupEnv };
 const child = (file: string, env: Record<string, string>): ChildProcess =>
   spawn(process.execPath, [file], { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...common, ...env } });
 const archiver = child("workers/archiver/index.ts", { DATABASE_URL: servers.databaseUrl, ARCHIVE_SCHEMA: run, ARCHIVER_GROUP_ID: `archiver-${run}` });
@@ -108,7 +107,7 @@ const split = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `
 const ok = [max, half].every((p) => p.archived === p.events && p.gapless && p.intake.errors === 0 && (p.intake.status["200"] ?? 0) <= p.events - 1);
 console.log(`### Pipeline (\`npm run bench:pipeline\`)
 
-Coupon actors (\`workerd serve\`) → relay → bridge (own process) → Kafka (${process.env.KAFKA_BROKERS ? "KAFKA_BROKERS" : `librdkafka mock cluster via kcat; consumers' fetch max wait ${maxWait.KAFKA_MAX_WAIT_MS} ms, since the mock holds an empty fetch that long whatever is produced meanwhile`}) → archiver (own process) → PostgreSQL. ${seconds} s of claims per phase; latency from the archive's timestamps (commit → archive row), per event.
+Coupon actors (\`workerd serve\`) → relay → bridge (own process) → Kafka (${process.env.KAFKA_BROKERS ? "KAFKA_BROKERS" : `librdkafka mock cluster via kcat; consumers' fetch max wait ${kafka.groupEnv.KAFKA_MAX_WAIT_MS} ms, since the mock holds an empty fetch that long whatever is produced meanwhile`}) → archiver (own process) → PostgreSQL. ${seconds} s of claims per phase; latency from the archive's timestamps (commit → archive row), per event.
 
 ${table(
   [max, half].map((p) => ({

@@ -19,10 +19,14 @@ import { spawn } from "node:child_process";
  * waits out a dead member's session twice before a restarted one gets its
  * partitions (measured: about 2× the session), so on the mock a 3 s session
  * keeps failover near 6 s; it accepts sessions a stock broker would refuse.
+ * It also answers an empty fetch only after the whole max wait, so consumers
+ * on it wait 100 ms, not kafkajs's 5 s.
  */
 export type KafkaHandle = { brokers: string[]; idempotent: boolean; groupEnv: Record<string, string>; stop(): Promise<void> };
 
-export const MOCK_GROUP_ENV = { KAFKA_SESSION_TIMEOUT_MS: "3000", KAFKA_HEARTBEAT_INTERVAL_MS: "500" };
+// KAFKA_MAX_WAIT_MS: the mock holds an empty fetch for the consumer's whole max
+// wait, whatever is produced meanwhile (kafkajs's default is 5 s); see kafka-group.ts.
+export const MOCK_GROUP_ENV = { KAFKA_SESSION_TIMEOUT_MS: "3000", KAFKA_HEARTBEAT_INTERVAL_MS: "500", KAFKA_MAX_WAIT_MS: "100" };
 
 export async function startKafka(opts: { brokers?: number; timeoutMs?: number } = {}): Promise<KafkaHandle> {
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
