@@ -2,6 +2,8 @@
 // count (1 and 16), opened by a new user per request under 32 connections, on
 // `workerd serve`, beside the constant-JSON Worker in the same interleaved
 // rounds of BENCH_SECONDS / BENCH_ROUNDS seconds each (lib/rounds.ts).
+// BENCH_TMPFS=1 adds the same trials with storage on tmpfs, where a commit costs
+// no fsync: what sharding costs when the disk is not the limit.
 import { interleave, ratio, rows, table } from "./lib/rounds.ts";
 import * as servers from "./lib/servers.ts";
 
@@ -17,14 +19,18 @@ const openBody = (round: number) => `{"user_id":"r${round}-user-{i}"}`;
 
 type View = { opened: number; remaining: number; shards: number; inventory: Record<string, { total: number; opened: number }> };
 
+const tmpfs = process.env.BENCH_TMPFS === "1";
 const ceiling = await servers.startConstant();
-const app = await servers.startRushgate();
-const api = (path: string) => new URL(path, app.url);
+type Store = { label: string; app: servers.Server };
+const stores: Store[] = [
+  { label: "", app: await servers.startRushgate() },
+  ...(tmpfs ? [{ label: ", tmpfs", app: await servers.startRushgate({ tmpfs: true }) }] : []),
+];
 const headers = { "content-type": "application/json", ...servers.adminHeaders };
 
-async function createCampaign(shards: number): Promise<string> {
+async function createCampaign(app: servers.Server, shards: number): Promise<string> {
   const now = Date.now();
-  const res = await fetch(api("/api/campaigns"), {
+  const res = await fetch(new URL("/api/campaigns", app.url), {
     method: "POST",
     headers,
     body: JSON.stringify({
@@ -39,8 +45,10 @@ async function createCampaign(shards: number): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-const ids = new Map<number, string>();
-for (const shards of shardCounts) ids.set(shards, await createCampaign(shards));
+const trials = stores.flatMap((store) => shardCounts.map((shards) => ({ store, shards, name: `opens, ${shards} shard${shards > 1 ? "s" : ""}${store.label}` })));
+const ids = new Map<string, string>();
+for (const t of trials) ids.set(t.name, await createCampaign(t.store.app, t.shards));
+const nameOf = (shards: number, store = stores[0]!) => trials.find((t) => t.shards === shards && t.store === store)!.name;
 
 const open = (url: URL, path: string, round: number) => ({
   url: url.href,
@@ -51,15 +59,14 @@ const open = (url: URL, path: string, round: number) => ({
   connections,
   seconds: slice,
 });
-const trialName = (shards: number) => `opens, ${shards} shard${shards > 1 ? "s" : ""}`;
 const constant = "constant-JSON Worker";
 const measured = await interleave(
   [
     { name: constant, procs: ceiling.procs, spec: (round) => open(ceiling.url, "/api/campaigns/x/open", round) },
-    ...shardCounts.map((shards) => ({
-      name: trialName(shards),
-      procs: app.procs,
-      spec: (round: number) => open(app.url, `/api/campaigns/${ids.get(shards)}/open`, round),
+    ...trials.map((t) => ({
+      name: t.name,
+      procs: t.store.app.procs,
+      spec: (round: number) => open(t.store.app.url, `/api/campaigns/${ids.get(t.name)}/open`, round),
     })),
   ],
   rounds,
@@ -69,9 +76,9 @@ await ceiling.stop();
 // After the load: every campaign's counts agree with what the clients saw.
 const checks: string[] = [];
 let allOk = true;
-for (const shards of shardCounts) {
-  const runs = measured.get(trialName(shards))!.runs;
-  const view = (await (await fetch(api(`/api/campaigns/${ids.get(shards)}`), { headers })).json()) as View;
+for (const { name, shards, store } of trials) {
+  const runs = measured.get(name)!.runs;
+  const view = (await (await fetch(new URL(`/api/campaigns/${ids.get(name)}`, store.app.url), { headers })).json()) as View;
   const status: Record<string, number> = {};
   let errors = 0;
   for (const result of runs) {
@@ -97,11 +104,11 @@ for (const shards of shardCounts) {
     errors === 0;
   allOk &&= ok;
   checks.push(
-    `${shards} shard(s): status ${JSON.stringify(status)}, errors ${errors}; opened ${view.opened} ≥ 200s read ${ok200} (≤ ${slack} in flight at the deadlines); ` +
+    `${name}: status ${JSON.stringify(status)}, errors ${errors}; opened ${view.opened} ≥ 200s read ${ok200} (≤ ${slack} in flight at the deadlines); ` +
       `opened + remaining = ${view.opened + view.remaining} of ${packets}; per-amount totals ${perAmount ? "consistent" : "INCONSISTENT"} → ${ok ? "OK" : "VIOLATED"}`,
   );
 }
-await app.stop();
+for (const { app } of stores) await app.stop();
 servers.cleanup();
 
 const most = Math.max(...shardCounts);
@@ -113,8 +120,11 @@ ${table(rows(measured, constant, "opens/s"))}
 
 | ratio (median of per-round ratios) | measured | target |
 | --- | --- | --- |
-| opens/s, ${most} shards ÷ 1 shard | ${ratio(measured, trialName(most), trialName(1)).toFixed(2)} | ≥ 0.8 |
-
+| opens/s, ${most} shards ÷ 1 shard | ${ratio(measured, nameOf(most), nameOf(1)).toFixed(2)} | ≥ 0.8 |
+${stores
+  .slice(1)
+  .map((st) => `| opens/s, ${most} shards ÷ 1 shard${st.label} | ${ratio(measured, nameOf(most, st), nameOf(1, st)).toFixed(2)} | (storage not the limit) |\n| opens/s, 1 shard${st.label} ÷ on disk | ${ratio(measured, nameOf(1, st), nameOf(1)).toFixed(2)} | — |\n`)
+  .join("")}
 Invariants after the load:
 ${checks.map((c) => `- ${c}`).join("\n")}
 `);
