@@ -78,7 +78,7 @@ export class Wallet extends Actor<"wallet"> {
 
   // ---- idempotent HTTP mutations: each answers the response to send, by the route's status table ----
 
-  deposit(amount: number, req: IdempotentRequest): StoredResponse {
+  deposit(amount: number, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       if (b.cash_posted + amount > MAX_BALANCE) return fail("BALANCE_LIMIT", "the balance would exceed its limit");
       const entry = this.ledgerBook.post(b, "cash", "DEPOSIT", amount, null, now);
@@ -87,7 +87,7 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  withdraw(amount: number, req: IdempotentRequest): StoredResponse {
+  withdraw(amount: number, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       if (b.cash_posted - b.cash_held < amount) return insufficient();
       const entry = this.ledgerBook.post(b, "cash", "WITHDRAWAL", -amount, null, now);
@@ -96,7 +96,7 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  placeHold(amount: number, ref: string | null, req: IdempotentRequest): StoredResponse {
+  placeHold(amount: number, ref: string | null, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       const hold = this.holds.place(b, amount, ref, null, now);
       return hold ? ok({ hold_id: hold, status: "HELD", amount_cents: amount, ref }) : insufficient();
@@ -104,7 +104,7 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   /** Captures `amount` of the hold (all of it when omitted); the rest returns to available. */
-  capture(holdId: string, amount: number | undefined, req: IdempotentRequest): StoredResponse {
+  capture(holdId: string, amount: number | undefined, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       const hold = this.holds.open(holdId);
       if (!hold.ok) return hold;
@@ -116,7 +116,7 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  release(holdId: string, req: IdempotentRequest): StoredResponse {
+  release(holdId: string, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       const hold = this.holds.open(holdId);
       return hold.ok ? ok(holdView(this.holds.resolve(b, hold.value, 0, now))) : hold;
@@ -124,7 +124,7 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   /** Places a bet: its stake is held until settlement, and it enters the stake gate. */
-  placeBet(bet: BetInput, req: IdempotentRequest): StoredResponse {
+  placeBet(bet: BetInput, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => {
       const placed = this.bets.place(b, bet, now);
       if (placed.ok && this.engineOn) {
@@ -135,7 +135,7 @@ export class Wallet extends Actor<"wallet"> {
     });
   }
 
-  settleBet(betId: string, result: BetResult, req: IdempotentRequest): StoredResponse {
+  settleBet(betId: string, result: BetResult, req: IdempotentRequest): Promise<StoredResponse> {
     return this.idempotent(req, (b, now) => this.bets.settle(b, betId, result, now));
   }
 
@@ -181,13 +181,14 @@ export class Wallet extends Actor<"wallet"> {
   }
 
   /**
-   * One idempotent mutation: a single transaction that checks the key, runs the
-   * effect on the current balances, saves them if it succeeded, and stores the
-   * response. A stored key is deleted by the scheduled prune once its lifetime
+   * One idempotent mutation: a transaction (a savepoint in its group commit's
+   * batch) that checks the key, runs the effect on the current balances, saves
+   * them if it succeeded, and stores the response. A stored key is deleted by the scheduled prune once its lifetime
    * is over (one keyed row).
    */
-  private idempotent<T>(req: IdempotentRequest, effect: (b: Balances, now: string) => Result<T>): StoredResponse {
-    return this.mutate((now) => {
+  private idempotent<T>(req: IdempotentRequest, effect: (b: Balances, now: string) => Result<T>): Promise<StoredResponse> {
+    // Group commit: concurrent money moves on one wallet share a storage commit (Actor.batched).
+    return this.batched((now) => {
       const at = Date.parse(now);
       const response = this.idempotency.run(
         req,
