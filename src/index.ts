@@ -50,7 +50,7 @@ app.use("/api/*", authenticate, limit(16));
 app.use("/internal/*", async (c, next) => {
   if (!c.env.BRIDGE_TOKEN) throw new HttpError(503, "BRIDGE_DISABLED", "BRIDGE_TOKEN is not set");
   const token = bearer(c);
-  if (token === null || !(await sameSecret(token, c.env.BRIDGE_TOKEN))) {
+  if (token === null || !sameSecret(token, c.env.BRIDGE_TOKEN)) {
     throw new HttpError(401, "UNAUTHORIZED", "this endpoint needs the bridge token");
   }
   await next();

@@ -35,6 +35,8 @@ export const secrets = {
 export const adminHeaders = { authorization: `Bearer ${secrets.ADMIN_TOKEN}` };
 
 let bundled = false;
+/** Where rushgate's bundle (and wrangler's source map of it) is written. */
+export const bundleDir = () => join(buildDir, "rushgate");
 /**
  * rushgate as deployed. `held`: every Coupon's outbox alarm does nothing, so
  * events are written but never shipped (event delivery held back).
@@ -43,7 +45,7 @@ export async function startRushgate(
   opts: { tmpfs?: boolean; held?: boolean; name?: string; vars?: Record<string, string> } = {},
 ): Promise<Server> {
   const name = opts.name ?? `rushgate${opts.held ? "-held" : ""}${opts.tmpfs ? "-tmpfs" : ""}`;
-  const outdir = join(buildDir, "rushgate");
+  const outdir = bundleDir();
   if (!bundled) buildBundle(outdir);
   bundled = true;
   const spec = await rushgateSpec({ outdir, storage: storageDir(name, opts.tmpfs), secrets, build: false });

@@ -3,6 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/index";
+import { sameSecret } from "../../src/lib/auth";
 import { asUser, credentials } from "./auth-helpers";
 import { anonymous, call, deposit, get, post, raw, send, unique } from "./helpers";
 
@@ -211,6 +212,18 @@ describe("who may call what", () => {
     const put = await call("PUT", "/api/coupons");
     expect([put.status, put.headers.get("allow")]).toEqual([405, "POST"]);
     expect((await call("GET", "/api/nothing-here")).status).toBe(404);
+  });
+});
+
+describe("sameSecret", () => {
+  it("is true only for the same string: not a prefix, an extension, one byte off, empty, or no secret", () => {
+    expect(sameSecret("s3cret-token", "s3cret-token")).toBe(true);
+    expect(sameSecret("s3cret-tokeN", "s3cret-token")).toBe(false);
+    for (const given of ["s3cret-toke", "s3cret-token!", "", "S3CRET-TOKEN"]) expect(sameSecret(given, "s3cret-token")).toBe(false);
+    expect(sameSecret("é", "é")).toBe(true);
+    expect(sameSecret("e\u0301", "é")).toBe(false);
+    expect(sameSecret("anything", undefined)).toBe(false);
+    expect(sameSecret("", "")).toBe(false); // an empty secret is no secret
   });
 });
 

@@ -166,7 +166,9 @@ export async function serve(
   if (spec.storage) mkdirSync(spec.storage, { recursive: true });
   const configFile = join(spec.dir, opts.configName ?? "workerd.capnp");
   writeFileSync(configFile, capnpConfig(spec, port, host));
-  const child = spawn(bin("workerd"), ["serve", configFile], {
+  // WORKERD_INSPECTOR=host:port opens the V8 inspector (bench/profile.ts uses it for CPU profiles).
+  const inspector = process.env.WORKERD_INSPECTOR ? [`--inspector-addr=${process.env.WORKERD_INSPECTOR}`] : [];
+  const child = spawn(bin("workerd"), ["serve", configFile, ...inspector], {
     cwd: spec.dir,
     stdio: ["ignore", opts.stdio ?? "inherit", opts.stdio ?? "inherit"],
   });
