@@ -391,7 +391,7 @@ Hops of an update, one POST at a time (ms; the relay and hub times are workerd's
 
 ${table([
   { hop: "POST answered (Odds actor committed)", ...p(hops.post) },
-  { hop: "→ relay append (outbox alarm after its 25 ms gathering delay, RPC)", ...p(hops.relay) },
+  { hop: "→ relay append (the outbox alarm, which gathers for up to 25 ms; RPC)", ...p(hops.relay) },
   { hop: "→ hub deliver (relay commit, forward RPC)", ...p(hops.hub) },
   { hop: "→ first socket (hub commit, the send loop, a client reads)", ...p(hops.first) },
   { hop: "→ last socket (the clients read the rest)", ...p(hops.last) },
