@@ -11,7 +11,7 @@ import { root } from "../workers/lib/workerd-config.ts";
 import { machine } from "./lib/procs.ts";
 import { databaseUrl } from "./lib/servers.ts";
 
-const benches = ["claims", "flash-sale", "rain", "wallet", "pipeline", "offers", "profile", ...(process.argv.includes("--growth") ? ["growth"] : [])];
+const benches = ["claims", "flash-sale", "rain", "wallet", "pipeline", "offers", "feeds", "profile", ...(process.argv.includes("--growth") ? ["growth"] : [])];
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
 
 const version = (cmd: string, args: string[], pattern: RegExp) => {

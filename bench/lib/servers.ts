@@ -39,10 +39,11 @@ let bundled = false;
 export const bundleDir = () => join(buildDir, "rushgate");
 /**
  * rushgate as deployed. `held`: every Coupon's outbox alarm does nothing, so
- * events are written but never shipped (event delivery held back).
+ * events are written but never shipped (event delivery held back). `probe`: a
+ * main module of the benchmark's that wraps the bundle's (bench/feeds.ts).
  */
 export async function startRushgate(
-  opts: { tmpfs?: boolean; held?: boolean; name?: string; vars?: Record<string, string> } = {},
+  opts: { tmpfs?: boolean; held?: boolean; name?: string; vars?: Record<string, string>; probe?: { file: string; source: string } } = {},
 ): Promise<Server> {
   const name = opts.name ?? `rushgate${opts.held ? "-held" : ""}${opts.tmpfs ? "-tmpfs" : ""}`;
   const outdir = bundleDir();
@@ -58,6 +59,11 @@ export async function startRushgate(
         `export class Coupon extends app.Coupon { async alarm() {} }\n`,
     );
     spec.modules = ["held.js", ...spec.modules];
+  }
+  if (opts.probe) {
+    // A benchmark's own main module, wrapping index.js (as `held` does) to measure inside the runtime.
+    writeFileSync(join(outdir, opts.probe.file), opts.probe.source);
+    spec.modules = [opts.probe.file, ...spec.modules];
   }
   return served(name, spec);
 }
@@ -95,6 +101,44 @@ export default {
   },
 };`,
       { durableObjects: [{ binding: "FLOOR", className: "Floor" }], storage: storageDir("rpc-floor") },
+    ),
+  );
+
+/**
+ * The minimal hibernating hub: a Durable Object that accepts sockets with
+ * `ctx.acceptWebSocket`, greets each with a snapshot, and on `/publish` sends
+ * `k` updates to every socket (`ctx.getWebSockets()`), with no storage. What
+ * the runtime itself costs per socket and per message sent (bench/feeds.ts).
+ */
+export const startMinimalHub = () =>
+  served(
+    "minimal-hub",
+    scriptSpec(
+      "minimal-hub",
+      `import { DurableObject } from "cloudflare:workers";
+export class Hub extends DurableObject {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/bench/publish") {
+      const event = url.searchParams.get("event");
+      const from = Number(url.searchParams.get("from"));
+      const k = Number(url.searchParams.get("k"));
+      for (let v = from; v < from + k; v++) {
+        const text = JSON.stringify({ seq: v, type: "update", eventId: event, payload: { version: v } });
+        for (const ws of this.ctx.getWebSockets()) ws.send(text);
+      }
+      return Response.json({ ok: true });
+    }
+    if (request.headers.get("upgrade") !== "websocket") return new Response("upgrade", { status: 426 });
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    pair[1].send(JSON.stringify({ seq: 0, type: "snapshot" }));
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+  webSocketMessage() {}
+}
+export default { fetch: (request, env) => env.HUB.getByName("hub").fetch(request) };`,
+      { durableObjects: [{ binding: "HUB", className: "Hub" }], storage: storageDir("minimal-hub") },
     ),
   );
 
