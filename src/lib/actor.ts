@@ -14,15 +14,19 @@ type Scalar = string | number | boolean | null;
  */
 export type StoredEvent = Envelope<Record<string, Scalar | Record<string, Scalar>>>;
 
-const DELIVERY_BATCH = 100;
+const DELIVERY_BATCH = 500;
 // How long an outbox gathers events before the alarm delivers them: a hot actor
 // then pushes full batches instead of paying one relay call per few events.
 const DELIVERY_DELAY_MS = 25;
-// A busy actor (one that emits again within this long of its outbox emptying)
-// delivers from a timer in memory every DELIVERY_DELAY_MS instead, and its
-// delivery row is armed this far ahead as a backstop: an alarm every 25 ms costs
-// commits (the row, the alarm's own storage) that its claims would queue behind.
-// If the instance goes away mid-stream, the backstop's alarm delivers the rest.
+// A busy actor (one that emits again within DELIVERY_BACKSTOP_MS of its outbox
+// emptying) delivers from a timer in memory instead, gathering for
+// DELIVERY_GATHER_MS, and its delivery row is armed DELIVERY_BACKSTOP_MS ahead
+// as a backstop: an alarm every 25 ms costs commits (the row, the alarm's own
+// storage) that its claims would queue behind. If the instance goes away
+// mid-stream, the backstop's alarm delivers the rest. Each push costs the relay
+// a commit (two if a feed shows the events), so the timer gathers longer than
+// the alarm: about what an alarm's round trip took anyway.
+const DELIVERY_GATHER_MS = 100;
 const DELIVERY_BACKSTOP_MS = 1000;
 /** Per-row backoff of a failing scheduled handler. */
 const ROW_BACKOFF = { baseMs: 200, maxMs: 60_000 };
@@ -290,7 +294,7 @@ export abstract class Actor<K extends AggregateKind = AggregateKind> extends Dur
     this.pumpTimer ??= setTimeout(() => {
       this.pumpTimer = undefined;
       void this.pump();
-    }, DELIVERY_DELAY_MS);
+    }, DELIVERY_GATHER_MS);
   }
 
   /**
