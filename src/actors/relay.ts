@@ -114,7 +114,9 @@ export class Relay extends DurableObject<Env> {
     });
     if (!fresh.length) return 0;
     const now = this.clock();
+    let skipped = false;
     this.ctx.storage.transactionSync(() => {
+      const skip = this.feeds.canSkip(fresh as StoredEvent[]);
       for (let i = 0; i < fresh.length; i += ROWS_PER_INSERT) {
         const rows = fresh.slice(i, i + ROWS_PER_INSERT);
         this.sql.exec(
@@ -134,9 +136,11 @@ export class Relay extends DurableObject<Env> {
       this.schedulePrune(now + HIGH_WATER_LIFETIME_MS);
       // Live stats count each event here, once, with the log row (src/lib/stats.ts).
       addCounts(this.sql, sumCounts(fresh), Date.now());
+      if (skip) this.feeds.skipTo(this.sql.exec<{ pos: number }>("SELECT max(pos) AS pos FROM log").one().pos);
+      skipped = skip;
     });
     for (const wake of this.waiters.splice(0)) wake();
-    void this.feeds.kick();
+    if (!skipped) void this.feeds.kick();
     return fresh.length;
   }
 

@@ -60,6 +60,24 @@ export class Forwarder {
     return this.sql.exec<{ pos: number }>("SELECT pos FROM feed_cursor").one().pos;
   }
 
+  /**
+   * Call inside an append's transaction, before its inserts: whether the
+   * cursor may move past the appended entries in that same commit. So it may
+   * when no pass is running or waiting to retry, every entry before them has
+   * been forwarded, and none of them is shown on a hub; then no pass re-reads
+   * them (most events, a hot coupon's claims for one, go to no hub).
+   */
+  canSkip(events: StoredEvent[]): boolean {
+    if (this.running || this.retry !== undefined) return false;
+    if (events.some((e) => hubsFor(this.env, e).length)) return false;
+    return this.sql.exec("SELECT 1 FROM log WHERE pos > ? LIMIT 1", this.cursor).toArray().length === 0;
+  }
+
+  /** Moves the cursor to `pos` (after `canSkip` said so, in the same transaction). */
+  skipTo(pos: number): void {
+    this.sql.exec("UPDATE feed_cursor SET pos = ?", pos);
+  }
+
   /** Starts a pass (or asks the running one to go round again). Resolves when the pass ends. */
   kick(): Promise<void> {
     if (this.running) {

@@ -67,8 +67,9 @@ export class Outbox {
     this.last = undefined;
   }
 
-  isEmpty(): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length === 0;
+  /** Whether no event after seq `after` is stored. */
+  isEmpty(after = 0): boolean {
+    return this.sql.exec("SELECT 1 FROM outbox WHERE seq > ? LIMIT 1", after).toArray().length === 0;
   }
 
   /** Deletes the events the relay has acknowledged. */
@@ -76,10 +77,10 @@ export class Outbox {
     this.sql.exec("DELETE FROM outbox WHERE seq <= ?", upTo);
   }
 
-  /** Undelivered events in commit order, oldest first. */
-  read(limit: number): Envelope[] {
+  /** Stored events after seq `after`, in commit order, oldest first. */
+  read(limit: number, after = 0): Envelope[] {
     return this.sql
-      .exec<OutboxRow>("SELECT seq, type, aggregate, time, data FROM outbox ORDER BY seq LIMIT ?", limit)
+      .exec<OutboxRow>("SELECT seq, type, aggregate, time, data FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
       .toArray()
       .map(toEnvelope);
   }

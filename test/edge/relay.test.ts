@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { relayFor } from "../../src/actors/relay";
 import { bridgeAuth, call, post, unique } from "./helpers";
@@ -80,6 +80,84 @@ describe("outbox → relay", () => {
     await relay.append([{ id: `${aggregate}:1`, type: "t", aggregate, seq: 1, time: new Date().toISOString(), data: {} }]);
     const result = await waiting;
     expect(result.entries.map((e) => e.event.id)).toEqual([`${aggregate}:1`]);
+  });
+});
+
+/**
+ * A busy actor: one that emits again within a second of its outbox emptying.
+ * Its clock is set an hour ahead, so its alarm never fires on its own here:
+ * only the delivery timer (real time) or runDurableObjectAlarm delivers.
+ */
+describe("outbox → relay, busy actor", () => {
+  const ahead = () => Date.now() + 3_600_000;
+  type Inside = { clock: () => number; sql: SqlStorage };
+  const setClock = (stub: DurableObjectStub, at: number) =>
+    runInDurableObject(stub, (instance: unknown) => {
+      (instance as Inside).clock = () => at;
+    });
+  const stored = (stub: DurableObjectStub) =>
+    runInDurableObject(stub, (instance: unknown) =>
+      (instance as Inside).sql.exec<{ seq: number }>("SELECT seq FROM outbox ORDER BY seq").toArray().map((r) => r.seq),
+    );
+  const relayed = async (name: string) =>
+    (await relayFor(env, `coupon:${name}`).read(0, 100_000)).filter((e) => e.event.aggregate === `coupon:${name}`).map((e) => e.event.seq);
+  /** Polls the relay until it holds seqs 1..n of the coupon (the timer delivers within ~25 ms). */
+  const relayedUpTo = async (name: string, n: number) => {
+    for (let i = 0; i < 400 && (await relayed(name)).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    return relayed(name);
+  };
+
+  it("delivers from a timer with the alarm a second ahead, and deletes delivered rows in the next commit", async () => {
+    const name = unique("BUSY");
+    const stub = env.COUPON.getByName(name);
+    const T = ahead();
+    await setClock(stub, T);
+    await post("/api/coupons", { name, amount: 10 });
+    await runDurableObjectAlarm(stub); // delivers coupon.created; the outbox empties and the row goes
+    expect(await stub.scheduledWork()).toEqual([]);
+
+    await setClock(stub, T + 10);
+    await post("/api/coupons/claim", { coupon_name: name, user_id: "u1" });
+    // Emitting again within a second of emptying: the row is the backstop, a second ahead.
+    expect(await stub.scheduledWork()).toEqual([{ kind: "outbox", key: "outbox", due_at: T + 1010, attempts: 0 }]);
+    expect(await relayedUpTo(name, 2)).toEqual([1, 2]); // the timer delivered; no alarm ran
+    expect(await stub.outbox()).toEqual([]);
+    expect(await stored(stub)).toEqual([2]); // delivered, deleted by the next commit
+
+    await post("/api/coupons/claim", { coupon_name: name, user_id: "u2" });
+    expect(await stored(stub)).toEqual([3]);
+    expect(await relayedUpTo(name, 3)).toEqual([1, 2, 3]);
+    expect((await stub.scheduledWork()).map((r) => r.due_at)).toEqual([T + 1010]); // never re-armed
+
+    // The backstop alarm finds nothing undelivered: it deletes the rest and the row.
+    await runDurableObjectAlarm(stub);
+    expect(await stub.scheduledWork()).toEqual([]);
+    expect(await stored(stub)).toEqual([]);
+    expect(await relayed(name)).toEqual([1, 2, 3]);
+  });
+
+  it("loses nothing when evicted mid-stream: the backstop alarm delivers the rest, once", async () => {
+    const name = unique("BUSYEVICT");
+    const stub = env.COUPON.getByName(name);
+    const T = ahead();
+    const claims = (round: string) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => post("/api/coupons/claim", { coupon_name: name, user_id: `${round}${i}` })));
+    await setClock(stub, T);
+    await post("/api/coupons", { name, amount: 100 });
+    await runDurableObjectAlarm(stub);
+    await setClock(stub, T + 10);
+    await claims("a");
+    expect(await relayedUpTo(name, 11)).toHaveLength(11); // the timer delivered them
+    await evictDurableObject(stub); // delivered, not yet deleted: they go with the instance's memory
+    expect(await stored(stub)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+    await setClock(stub, T + 20);
+    await claims("b");
+    await evictDurableObject(stub); // b's events not delivered at all
+    expect(await stub.scheduledWork()).toHaveLength(1);
+    await runDurableObjectAlarm(stub);
+    expect(await stub.scheduledWork()).toEqual([]);
+    expect(await stored(stub)).toEqual([]);
+    expect(await relayed(name)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1)); // each once
   });
 });
 
