@@ -271,6 +271,11 @@ export const API_ROUTES: ApiRoute[] = [
     example: { params: { shard: "0" }, body: { token: 1 } },
   },
   {
+    method: "POST", path: "/internal/failures", access: "bridge", tag: "internal", summary: "Count the bridge's retries or dead letters in the live stats",
+    body: internal.failuresBody, responses: { 200: "`{\"counted\":n}`: the ids not counted before" },
+    example: { body: { kind: "dlq", ids: ["kafka:coupon.get.req/0:1"] } },
+  },
+  {
     method: "POST", path: "/internal/ingest", access: "bridge", tag: "internal", summary: "Inbound Kafka messages for the actors",
     body: internal.ingestBody, responses: { 200: "`{\"results\":[…]}`, one per message" },
     example: {
