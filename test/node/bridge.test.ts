@@ -240,12 +240,17 @@ describe("inbound failures: retry, then dead-letter, never a late claim", () => 
         res.writeHead(503, { "content-type": "application/json" }).end('{"error":"INJECTED"}');
         return;
       }
-      const upstream = await fetch(new URL(req.url!, worker.url), {
-        method: req.method,
-        headers: { authorization: req.headers.authorization!, "content-type": "application/json" },
-        body: req.method === "GET" ? undefined : body,
-      });
-      res.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text());
+      try {
+        const upstream = await fetch(new URL(req.url!, worker.url), {
+          method: req.method,
+          headers: { authorization: req.headers.authorization!, "content-type": "application/json" },
+          body: req.method === "GET" ? undefined : body,
+        });
+        res.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text());
+      } catch (err) {
+        // The Worker dropped the connection (a pooled keep-alive it had closed): a proxy answers 502, and the bridge retries.
+        res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ error: "BAD_GATEWAY", message: String(err) }));
+      }
     });
     await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
   });
