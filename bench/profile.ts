@@ -2,7 +2,8 @@
 // `workerd serve` with the V8 inspector open, a wrk load on one path, and a CPU
 // profile (Chrome DevTools Protocol, Profiler domain) taken during it. Prints the
 // functions with the most self time, grouped by where they are defined.
-// PROFILE_PATH=claims,bets (the default: both), PROFILE_SECONDS (default 8).
+// PROFILE_PATH=claims,bets,wallets (the default: all three; wallets = bets over
+// 1,000 wallets), PROFILE_SECONDS (default 8).
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { join, relative } from "node:path";
@@ -11,31 +12,47 @@ import { load } from "./lib/load.ts";
 import { table } from "./lib/rounds.ts";
 import * as servers from "./lib/servers.ts";
 
-const paths = (process.env.PROFILE_PATH ?? "claims,bets").split(",");
+const paths = (process.env.PROFILE_PATH ?? "claims,bets,wallets").split(",");
 const seconds = Number(process.env.PROFILE_SECONDS ?? 8);
 const inspector = `127.0.0.1:${await freePort()}`;
 process.env.WORKERD_INSPECTOR = inspector;
 const app = await servers.startRushgate({ name: "rushgate-profile" });
 const headers = { "content-type": "application/json", ...servers.adminHeaders };
-const api = (path: string, body: unknown) => fetch(new URL(path, app.url), { method: "POST", headers, body: JSON.stringify(body) });
+const api = async (path: string, body: unknown, key?: string) => {
+  const res = await fetch(new URL(path, app.url), { method: "POST", headers: { ...headers, ...(key ? { "idempotency-key": key } : {}) }, body: JSON.stringify(body) });
+  if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+};
 
-/** The load for one path, after what it needs is created. */
-async function loadFor(what: string): Promise<Parameters<typeof load>[0]> {
-  if (what === "bets") {
-    await api("/api/wallets/prof-user/deposits", { amount_cents: 1_000_000_000 });
+/** The load for one path; with tag "warm" (the first call) it creates what the path needs (deposits replay). */
+async function loadFor(what: string, tag: string): Promise<Parameters<typeof load>[0]> {
+  if (what === "wallets") {
+    // Bets spread over 1,000 wallets, each funded first (so most bets meet a wallet that is already running).
+    for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => api(`/api/wallets/prof-${i + j}/deposits`, { amount_cents: 100_000_000 }, `seed-${i + j}`)));
     return {
       url: app.url.href,
       method: "POST",
       path: "/api/bets",
-      headers: { ...servers.adminHeaders, "idempotency-key": "prof-{i}" },
+      headers: { ...servers.adminHeaders, "idempotency-key": `${tag}-w-{i}` },
+      body: `{"user_id":"prof-{i%1000}","event_id":"E1","market":"1X2","selection":"HOME","stake_cents":100,"odd_value":2.5}`,
+      connections: 32,
+      seconds,
+    };
+  }
+  if (what === "bets") {
+    await api("/api/wallets/prof-user/deposits", { amount_cents: 1_000_000_000 }, "seed");
+    return {
+      url: app.url.href,
+      method: "POST",
+      path: "/api/bets",
+      headers: { ...servers.adminHeaders, "idempotency-key": `${tag}-{i}` },
       body: `{"user_id":"prof-user","event_id":"E1","market":"1X2","selection":"HOME","stake_cents":100,"odd_value":2.5}`,
       connections: 32,
       seconds,
     };
   }
-  if (what !== "claims") throw new Error(`PROFILE_PATH: claims or bets, not ${what}`);
-  await api("/api/coupons", { name: "PROF", amount: 10_000_000 });
-  return { url: app.url.href, method: "POST", path: "/api/coupons/claim", headers: servers.adminHeaders, body: `{"user_id":"u-{i}","coupon_name":"PROF"}`, connections: 32, seconds };
+  if (what !== "claims") throw new Error(`PROFILE_PATH: claims, bets or wallets, not ${what}`);
+  if (tag === "warm") await api("/api/coupons", { name: "PROF", amount: 10_000_000 });
+  return { url: app.url.href, method: "POST", path: "/api/coupons/claim", headers: servers.adminHeaders, body: `{"user_id":"${tag}-u-{i}","coupon_name":"PROF"}`, connections: 32, seconds };
 }
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } };
@@ -70,8 +87,8 @@ const source = (f: Node["callFrame"]) => {
 
 const out: string[] = [];
 for (const what of paths) {
-  const spec = await loadFor(what);
-  await load({ ...spec, seconds: 2 }); // warm up
+  await load({ ...(await loadFor(what, "warm")), seconds: 2 }); // warm up, with ids of its own
+  const spec = await loadFor(what, "run");
   await send("Profiler.start");
   const result = await load(spec);
   const { profile } = (await send("Profiler.stop")) as { profile: Profile };
@@ -89,7 +106,7 @@ for (const what of paths) {
     byFn.set(key, (byFn.get(key) ?? 0) + us);
   }
   const busy = total - (byFn.get("(idle)") ?? 0);
-  out.push(`#### ${what}: ${Math.round(result.rps)} req/s while profiled, ${(busy / result.total).toFixed(0)} µs of isolate CPU per request (busy ${(busy / 1000).toFixed(0)} of ${(total / 1000).toFixed(0)} ms sampled)
+  out.push(`#### ${what}: ${Math.round(result.rps)} req/s while profiled (statuses ${JSON.stringify(result.status)}), ${(busy / result.total).toFixed(0)} µs of isolate CPU per request (busy ${(busy / 1000).toFixed(0)} of ${(total / 1000).toFixed(0)} ms sampled)
 
 ${table(
   [...byFn]
