@@ -51,20 +51,20 @@ export async function startRushgate(
   bundled = true;
   const spec = await rushgateSpec({ outdir, storage: storageDir(name, opts.tmpfs), secrets, build: false });
   spec.text = { ...spec.text, ...opts.vars };
+  // A main module in front of index.js that wraps it. ES modules: a local export shadows the same name from `export *`.
+  const wrap = ({ file, source }: { file: string; source: string }) => {
+    writeFileSync(join(outdir, file), source);
+    spec.modules = [file, ...spec.modules];
+  };
   if (opts.held) {
-    // ES modules: a local export shadows the same name from `export *`.
-    writeFileSync(
-      join(outdir, "held.js"),
-      `import * as app from "./index.js";\nexport * from "./index.js";\nexport default app.default;\n` +
+    wrap({
+      file: "held.js",
+      source:
+        `import * as app from "./index.js";\nexport * from "./index.js";\nexport default app.default;\n` +
         `export class Coupon extends app.Coupon { async alarm() {} }\n`,
-    );
-    spec.modules = ["held.js", ...spec.modules];
+    });
   }
-  if (opts.probe) {
-    // A benchmark's own main module, wrapping index.js (as `held` does) to measure inside the runtime.
-    writeFileSync(join(outdir, opts.probe.file), opts.probe.source);
-    spec.modules = [opts.probe.file, ...spec.modules];
-  }
+  if (opts.probe) wrap(opts.probe);
   return served(name, spec);
 }
 
@@ -80,6 +80,10 @@ function scriptSpec(name: string, source: string, extra: Partial<WorkerSpec> = {
   return { dir, modules: ["worker.js"], compatibilityDate: "2026-11-01", ...extra };
 }
 
+/** A script Worker with one SQLite-backed Durable Object class, served. */
+const servedObject = (name: string, source: string, binding: string, className: string, tmpfs = false) =>
+  served(name, scriptSpec(name, source, { durableObjects: [{ binding, className }], storage: storageDir(name, tmpfs) }));
+
 const constantJson = `export default { fetch() { return Response.json({ status: "ok" }); } };`;
 
 /** A trivial Worker answering constant JSON: the runtime's own cost per request. */
@@ -87,11 +91,9 @@ export const startConstant = () => served("constant", scriptSpec("constant", con
 
 /** A Worker that parses the body and makes one no-op RPC to one SQLite Durable Object. */
 export const startRpcFloor = () =>
-  served(
+  servedObject(
     "rpc-floor",
-    scriptSpec(
-      "rpc-floor",
-      `import { DurableObject } from "cloudflare:workers";
+    `import { DurableObject } from "cloudflare:workers";
 export class Floor extends DurableObject { hit(user) { return { status: "OK", user }; } }
 export default {
   async fetch(request, env) {
@@ -100,8 +102,8 @@ export default {
     return Response.json(await env.FLOOR.getByName("hot").hit(body.user_id));
   },
 };`,
-      { durableObjects: [{ binding: "FLOOR", className: "Floor" }], storage: storageDir("rpc-floor") },
-    ),
+    "FLOOR",
+    "Floor",
   );
 
 /**
@@ -111,11 +113,9 @@ export default {
  * the runtime itself costs per socket and per message sent (bench/feeds.ts).
  */
 export const startMinimalHub = () =>
-  served(
+  servedObject(
     "minimal-hub",
-    scriptSpec(
-      "minimal-hub",
-      `import { DurableObject } from "cloudflare:workers";
+    `import { DurableObject } from "cloudflare:workers";
 export class Hub extends DurableObject {
   async fetch(request) {
     const url = new URL(request.url);
@@ -138,8 +138,8 @@ export class Hub extends DurableObject {
   webSocketMessage() {}
 }
 export default { fetch: (request, env) => env.HUB.getByName("hub").fetch(request) };`,
-      { durableObjects: [{ binding: "HUB", className: "Hub" }], storage: storageDir("minimal-hub") },
-    ),
+    "HUB",
+    "Hub",
   );
 
 /**
@@ -153,11 +153,9 @@ export default { fetch: (request, env) => env.HUB.getByName("hub").fetch(request
  */
 export const startMinimal = (mode: "transaction" | "coalesced" | "grouped" | "grouped-microtask", tmpfs = false) => {
   const name = `minimal-${mode}${tmpfs ? "-tmpfs" : ""}`;
-  return served(
+  return servedObject(
     name,
-    scriptSpec(
-      name,
-      `import { DurableObject } from "cloudflare:workers";
+    `import { DurableObject } from "cloudflare:workers";
 export class Claim extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -206,8 +204,9 @@ export default {
     return Response.json(outcome, { status: outcome.status === "CLAIMED" ? 200 : 409 });
   },
 };`,
-      { durableObjects: [{ binding: "CLAIM", className: "Claim" }], storage: storageDir(name, tmpfs) },
-    ),
+    "CLAIM",
+    "Claim",
+    tmpfs,
   );
 };
 
