@@ -114,8 +114,7 @@ export class Relay extends DurableObject<Env> {
     });
     if (!fresh.length) return 0;
     const now = this.clock();
-    let skipped = false;
-    this.ctx.storage.transactionSync(() => {
+    const skipped = this.ctx.storage.transactionSync(() => {
       const skip = this.feeds.canSkip(fresh as StoredEvent[]);
       for (let i = 0; i < fresh.length; i += ROWS_PER_INSERT) {
         const rows = fresh.slice(i, i + ROWS_PER_INSERT);
@@ -137,7 +136,7 @@ export class Relay extends DurableObject<Env> {
       // Live stats count each event here, once, with the log row (src/lib/stats.ts).
       addCounts(this.sql, sumCounts(fresh), Date.now());
       if (skip) this.feeds.skipTo(this.sql.exec<{ pos: number }>("SELECT max(pos) AS pos FROM log").one().pos);
-      skipped = skip;
+      return skip;
     });
     for (const wake of this.waiters.splice(0)) wake();
     if (!skipped) void this.feeds.kick();

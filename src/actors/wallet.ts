@@ -183,8 +183,8 @@ export class Wallet extends Actor<"wallet"> {
   /**
    * One idempotent mutation: a transaction (a savepoint in its group commit's
    * batch) that checks the key, runs the effect on the current balances, saves
-   * them if it succeeded, and stores the response. A stored key is deleted by the scheduled prune once its lifetime
-   * is over (one keyed row).
+   * them if it succeeded, and stores the response. A stored key is deleted by
+   * the scheduled prune once its lifetime is over (one keyed row).
    */
   private idempotent<T>(req: IdempotentRequest, effect: (b: Balances, now: string) => Result<T>): Promise<StoredResponse> {
     // Group commit: concurrent money moves on one wallet share a storage commit (Actor.batched).

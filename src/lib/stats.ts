@@ -133,7 +133,8 @@ export async function countFailures(env: Env, kind: "retries" | "dlq", ids: stri
   const byShard = new Map<number, string[]>();
   for (const id of ids) {
     const n = shardOf(id, relayShards(env));
-    byShard.set(n, [...(byShard.get(n) ?? []), id]);
+    if (!byShard.has(n)) byShard.set(n, []);
+    byShard.get(n)!.push(id);
   }
   const counted = await Promise.all([...byShard].map(([n, mine]) => relayShard(env, n).countFailures(kind, mine)));
   return counted.reduce((a, b) => a + b, 0);

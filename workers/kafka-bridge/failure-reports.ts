@@ -58,7 +58,8 @@ export class FailureReports {
     for (const kind of ["retries", "dlq"] as const) {
       const ids = this.pending[kind];
       while (ids.size) {
-        const batch = [...ids].slice(0, PER_REPORT);
+        const batch: string[] = [];
+        for (const id of ids) if (batch.push(id) === PER_REPORT) break;
         try {
           await this.client.reportFailures(kind, batch);
         } catch (err) {
